@@ -1,0 +1,130 @@
+package sturdy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sturdyhttp/sturdy/middleware"
+)
+
+// Reasons a call stopped retrying. They appear as Error.Reason and match
+// with errors.Is on the call's error.
+var (
+	// ErrRetriesExhausted means the last allowed attempt failed.
+	ErrRetriesExhausted = middleware.ErrRetriesExhausted
+
+	// ErrDeadlineTooClose means the wait before the next retry would end
+	// after the deadline of the caller's context, so the call stopped at
+	// once instead of sleeping into it.
+	ErrDeadlineTooClose = errors.New("sturdy: next retry would start after the context deadline")
+)
+
+// Error is the error of a call that the chain ended without success: its
+// retries ran out, a wait would have passed the caller's deadline, the
+// caller's context ended it, or the last attempt failed in a way that is
+// not retried. Reach it with errors.As; errors.Is matches both the reason
+// and the last attempt's cause, such as context.Canceled or a
+// *net.OpError.
+type Error struct {
+	// Method and URL identify the request. URL is redacted as
+	// middleware.RedactURL does.
+	Method string
+	URL    string
+
+	// Attempts records every attempt, in order.
+	Attempts []AttemptRecord
+
+	// Response is the last response, or nil when the last attempt failed
+	// without one. Its body has already been read or closed; Body holds
+	// its first bytes.
+	Response *http.Response
+
+	// Body holds up to MaxErrorBodyBytes of the last response's body.
+	Body []byte
+
+	// Reason is why the chain stopped retrying: ErrRetriesExhausted,
+	// ErrDeadlineTooClose, the caller's context error, or the error of a
+	// retry schedule. It is nil when the last attempt failed in a way that
+	// no condition retries.
+	Reason error
+
+	// Err is the last attempt's error, or nil when it produced a response.
+	Err error
+}
+
+// MaxErrorBodyBytes caps the bytes of a failed response's body kept in
+// Error.Body.
+const MaxErrorBodyBytes = 64 << 10
+
+// AttemptRecord is the outcome of one attempt.
+type AttemptRecord struct {
+	// Number counts attempts from 1.
+	Number int
+	// Status is the response status, or 0 when the attempt failed without
+	// a response.
+	Status int
+	// Err is the attempt's error, or nil when it produced a response.
+	Err error
+	// Duration is how long the attempt took until response headers or an
+	// error arrived.
+	Duration time.Duration
+	// Wait is the wait after this attempt before the next one, or 0 for
+	// the last attempt.
+	Wait time.Duration
+}
+
+// Error returns a one-line description: the request, the number of
+// attempts, the last outcome and the reason retrying stopped.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sturdy: %s %s: ", e.Method, e.URL)
+	switch n := len(e.Attempts); n {
+	case 0:
+		b.WriteString("no attempt made")
+	case 1:
+		b.WriteString("1 attempt failed")
+	default:
+		fmt.Fprintf(&b, "%d attempts failed", n)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	} else if e.Response != nil {
+		fmt.Fprintf(&b, ": last status %d %s", e.Response.StatusCode, http.StatusText(e.Response.StatusCode))
+	}
+	if e.Reason != nil && e.Reason != e.Err {
+		fmt.Fprintf(&b, " (%v)", e.Reason)
+	}
+	return b.String()
+}
+
+// Unwrap returns the reason and the last attempt's error, leaving out
+// those that are nil.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 2)
+	if e.Reason != nil {
+		errs = append(errs, e.Reason)
+	}
+	if e.Err != nil && e.Err != e.Reason {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// ResponseError returns the chain's error for a response that a Transport
+// returned although its call failed: a retryable status whose retries ran
+// out. It returns nil for any other response, nil included. A client made
+// by New, or one the chain was installed on, returns this error from the
+// request itself, so callers need it only when they use a Transport with
+// net/http directly.
+func ResponseError(resp *http.Response) error {
+	if resp == nil {
+		return nil
+	}
+	if b, ok := resp.Body.(*attemptBody); ok && b.failure != nil {
+		return b.failure
+	}
+	return nil
+}

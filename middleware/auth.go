@@ -1,0 +1,150 @@
+package middleware
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// AuthName is the name of every middleware built by the constructors in
+// this file, so that one auth form can replace another by name.
+const AuthName = "auth"
+
+// The header pair of custom-header authentication, as the StockTrim API
+// uses it.
+const (
+	HeaderAuthID        = "api-auth-id"
+	HeaderAuthSignature = "api-auth-signature"
+)
+
+// HeaderAuth returns a middleware that sets the headers api-auth-id and
+// api-auth-signature on every attempt. It sets each header, replacing any
+// value already present, so every attempt carries exactly one value of
+// each. Both headers are reported as sensitive.
+func HeaderAuth(id, signature string) (Middleware, error) {
+	if err := checkCredential("api-auth-id value", id); err != nil {
+		return Middleware{}, err
+	}
+	if err := checkCredential("api-auth-signature value", signature); err != nil {
+		return Middleware{}, err
+	}
+	return setHeaders(map[string]string{
+		HeaderAuthID:        id,
+		HeaderAuthSignature: signature,
+	}), nil
+}
+
+// BearerToken returns a middleware that sets "Authorization: Bearer
+// token" on every attempt.
+func BearerToken(token string) (Middleware, error) {
+	if err := checkCredential("bearer token", token); err != nil {
+		return Middleware{}, err
+	}
+	return setHeaders(map[string]string{"Authorization": "Bearer " + token}), nil
+}
+
+// BasicAuth returns a middleware that sets HTTP basic authentication on
+// every attempt. The password may be empty; the user name may not.
+func BasicAuth(user, password string) (Middleware, error) {
+	if err := checkCredential("basic auth user name", user); err != nil {
+		return Middleware{}, err
+	}
+	if err := checkHeaderValue("basic auth password", password); err != nil {
+		return Middleware{}, err
+	}
+	token := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	return setHeaders(map[string]string{"Authorization": "Basic " + token}), nil
+}
+
+// SignFunc computes authentication headers for one attempt of req, for
+// example an HMAC over a timestamp and the request line. It must not
+// modify req. It returns the value of each header to set.
+type SignFunc func(req *http.Request) (map[string]string, error)
+
+// Signer returns a middleware that calls sign before every attempt and
+// sets the headers it returns. Because it runs per attempt, a signature
+// is computed after each backoff wait, never reused from an earlier
+// attempt. headers names every header sign may return; they are reported
+// as sensitive, and a header sign returns outside that list is an error,
+// so no credential can escape redaction.
+//
+// An error from sign ends the call and is never retried.
+func Signer(headers []string, sign SignFunc) (Middleware, error) {
+	if sign == nil {
+		return Middleware{}, errors.New("middleware: signer function is nil; pass a SignFunc that returns the headers to set")
+	}
+	if len(headers) == 0 {
+		return Middleware{}, errors.New("middleware: signer declares no headers; list every header name the SignFunc returns")
+	}
+	declared := make([]string, len(headers))
+	for i, h := range headers {
+		if h == "" {
+			return Middleware{}, errors.New("middleware: signer header name is empty; list the header names the SignFunc returns")
+		}
+		declared[i] = http.CanonicalHeaderKey(h)
+	}
+
+	return Middleware{
+		Name:             AuthName,
+		SensitiveHeaders: declared,
+		BeforeAttempt: func(a *Attempt) error {
+			values, err := sign(a.Request)
+			if err != nil {
+				return fmt.Errorf("signer: %w", err)
+			}
+			for name, value := range values {
+				key := http.CanonicalHeaderKey(name)
+				if !slices.Contains(declared, key) {
+					return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
+				}
+				if err := checkHeaderValue("signer value for "+key, value); err != nil {
+					return err
+				}
+				a.Request.Header[key] = []string{value}
+			}
+			return nil
+		},
+	}, nil
+}
+
+// setHeaders returns the auth middleware that sets the given headers.
+func setHeaders(values map[string]string) Middleware {
+	keys := make([]string, 0, len(values))
+	vals := make([][]string, 0, len(values))
+	for name, value := range values {
+		keys = append(keys, http.CanonicalHeaderKey(name))
+		vals = append(vals, []string{value})
+	}
+	return Middleware{
+		Name:             AuthName,
+		SensitiveHeaders: slices.Clone(keys),
+		BeforeAttempt: func(a *Attempt) error {
+			for i, key := range keys {
+				// The slice is shared between attempts and never
+				// modified, so no copy is needed per attempt.
+				a.Request.Header[key] = vals[i]
+			}
+			return nil
+		},
+	}
+}
+
+func checkCredential(what, value string) error {
+	if value == "" {
+		return fmt.Errorf("middleware: %s is empty; pass the credential issued by the API", what)
+	}
+	return checkHeaderValue(what, value)
+}
+
+// checkHeaderValue rejects control characters, which would corrupt the
+// request or split it in two.
+func checkHeaderValue(what, value string) error {
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("middleware: %s contains control character %#x at byte %d; remove it (a trailing newline from a file or environment variable is a common cause)", what, c, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,301 @@
+package sturdy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sturdyhttp/sturdy/middleware"
+)
+
+// DefaultTimeout bounds each attempt of a request made by a client from
+// New.
+const DefaultTimeout = 30 * time.Second
+
+// PoolConfig sets the connection pool of the transport that New builds.
+// Zero fields take their value from DefaultPool.
+type PoolConfig struct {
+	// MaxIdleConns caps idle connections across all hosts.
+	MaxIdleConns int
+	// MaxIdleConnsPerHost caps idle connections kept for each host.
+	MaxIdleConnsPerHost int
+	// MaxConnsPerHost caps all connections to each host, dialing, active
+	// and idle; a request over the cap waits for a free connection.
+	// Negative means no cap.
+	MaxConnsPerHost int
+	// IdleConnTimeout closes a connection that has been idle this long.
+	IdleConnTimeout time.Duration
+}
+
+// DefaultPool is the connection pool of a client from New.
+//
+// net/http keeps at most 2 idle connections per host by default. A backend
+// that sends more than 2 concurrent requests to one API then closes each
+// extra connection as soon as its request ends and dials a new one for the
+// next request, paying a TCP and TLS handshake each time and leaving
+// sockets in TIME_WAIT. sturdy keeps up to 64 idle connections per host,
+// enough for the concurrency of a typical backend, and 256 across hosts.
+// The total per host is not capped, so requests never queue for a
+// connection.
+var DefaultPool = PoolConfig{
+	MaxIdleConns:        256,
+	MaxIdleConnsPerHost: 64,
+	MaxConnsPerHost:     -1,
+	IdleConnTimeout:     90 * time.Second,
+}
+
+func (p PoolConfig) withDefaults() PoolConfig {
+	if p.MaxIdleConns == 0 {
+		p.MaxIdleConns = DefaultPool.MaxIdleConns
+	}
+	if p.MaxIdleConnsPerHost == 0 {
+		p.MaxIdleConnsPerHost = DefaultPool.MaxIdleConnsPerHost
+	}
+	if p.MaxConnsPerHost == 0 {
+		p.MaxConnsPerHost = DefaultPool.MaxConnsPerHost
+	}
+	if p.MaxConnsPerHost < 0 {
+		p.MaxConnsPerHost = 0 // net/http's value for no cap
+	}
+	if p.IdleConnTimeout == 0 {
+		p.IdleConnTimeout = DefaultPool.IdleConnTimeout
+	}
+	return p
+}
+
+// Option configures a client made by New.
+type Option func(*config) error
+
+type config struct {
+	baseURL     string
+	timeout     time.Duration
+	retry       middleware.RetryConfig
+	retryOff    bool
+	auth        *middleware.Middleware
+	logging     middleware.LoggingConfig
+	loggingOff  bool
+	transport   http.RoundTripper
+	pool        *PoolConfig
+	middlewares []middleware.Middleware
+}
+
+// WithBaseURL sets the URL that relative request URLs are resolved
+// against. It must be an absolute http or https URL.
+func WithBaseURL(raw string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("sturdy: base URL %q is invalid: %v; pass an absolute URL such as https://api.example.com", raw, err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("sturdy: base URL %q is not an absolute http or https URL; pass one such as https://api.example.com", middleware.RedactURL(u))
+		}
+		c.baseURL = raw
+		return nil
+	}
+}
+
+// WithTimeout sets the timeout of each attempt, DefaultTimeout unless
+// set. The caller's context bounds the whole call, waits included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("sturdy: timeout %v is not positive; pass the longest time one attempt may take, such as %v", d, DefaultTimeout)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxRetries sets the number of retries after the first attempt,
+// middleware.DefaultMaxRetries unless set. Zero makes a single attempt.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("sturdy: max retries %d is negative; pass 0 for a single attempt or a positive count", n)
+		}
+		if n == 0 {
+			n = middleware.NoRetries
+		}
+		c.retry.MaxRetries = n
+		return nil
+	}
+}
+
+// WithBackoff sets the wait before the first retry and the cap on
+// nominal waits, middleware.DefaultBaseWait and middleware.DefaultMaxWait
+// unless set. The nominal wait doubles from base with every retry up to
+// maxWait, and jitter then spreads it.
+func WithBackoff(base, maxWait time.Duration) Option {
+	return func(c *config) error {
+		if base <= 0 {
+			return fmt.Errorf("sturdy: backoff base wait %v is not positive; pass a duration such as %v", base, middleware.DefaultBaseWait)
+		}
+		if maxWait < base {
+			return fmt.Errorf("sturdy: backoff maximum wait %v is below the base wait %v; pass a maximum of at least the base", maxWait, base)
+		}
+		c.retry.Backoff.Base, c.retry.Backoff.Max = base, maxWait
+		return nil
+	}
+}
+
+// WithJitter sets how waits are spread, ±25% unless set: pass
+// middleware.ProportionalJitter(f), middleware.FullJitter{} or
+// middleware.NoJitter{}.
+func WithJitter(j middleware.Jitter) Option {
+	return func(c *config) error {
+		if j == nil {
+			return errors.New("sturdy: jitter is nil; pass middleware.NoJitter{} for exact waits")
+		}
+		c.retry.Backoff.Jitter = j
+		return c.retry.Backoff.Validate()
+	}
+}
+
+// WithRandom sets the source of the uniform numbers in [0, 1) that jitter
+// draws from. It must be safe for concurrent use; see
+// middleware.LockedRand.
+func WithRandom(random func() float64) Option {
+	return func(c *config) error {
+		if random == nil {
+			return errors.New("sturdy: random source is nil; pass a function returning numbers in [0, 1)")
+		}
+		c.retry.Backoff.Rand = random
+		return nil
+	}
+}
+
+// WithRetryStatuses replaces the statuses that are retried,
+// middleware.DefaultRetryStatuses unless set. Network errors and timeouts
+// are retried whatever the list holds.
+func WithRetryStatuses(statuses ...int) Option {
+	return func(c *config) error {
+		c.retry.Statuses = append([]int{}, statuses...)
+		return c.retry.Validate()
+	}
+}
+
+// WithRetryIf adds a retry condition. It extends the built-in conditions
+// and cannot switch them off.
+func WithRetryIf(cond func(*middleware.Attempt) bool) Option {
+	return func(c *config) error {
+		if cond == nil {
+			return errors.New("sturdy: retry condition is nil; pass a function that reports whether an attempt should be retried")
+		}
+		c.retry.RetryIf = cond
+		return nil
+	}
+}
+
+// WithoutRetry leaves the retry middleware out: every request makes a
+// single attempt.
+func WithoutRetry() Option {
+	return func(c *config) error {
+		c.retryOff = true
+		return nil
+	}
+}
+
+// WithHeaderAuth authenticates every attempt with the headers api-auth-id
+// and api-auth-signature.
+func WithHeaderAuth(id, signature string) Option {
+	return withAuth(func() (middleware.Middleware, error) { return middleware.HeaderAuth(id, signature) })
+}
+
+// WithBearerToken authenticates every attempt with "Authorization: Bearer
+// token".
+func WithBearerToken(token string) Option {
+	return withAuth(func() (middleware.Middleware, error) { return middleware.BearerToken(token) })
+}
+
+// WithBasicAuth authenticates every attempt with HTTP basic
+// authentication.
+func WithBasicAuth(user, password string) Option {
+	return withAuth(func() (middleware.Middleware, error) { return middleware.BasicAuth(user, password) })
+}
+
+// WithSigner authenticates every attempt with the headers that sign
+// computes for it; see middleware.Signer.
+func WithSigner(headers []string, sign middleware.SignFunc) Option {
+	return withAuth(func() (middleware.Middleware, error) { return middleware.Signer(headers, sign) })
+}
+
+func withAuth(build func() (middleware.Middleware, error)) Option {
+	return func(c *config) error {
+		if c.auth != nil {
+			return errors.New("sturdy: more than one auth option given; pass only one of WithHeaderAuth, WithBearerToken, WithBasicAuth and WithSigner")
+		}
+		mw, err := build()
+		if err != nil {
+			return err
+		}
+		c.auth = &mw
+		return nil
+	}
+}
+
+// WithLogger sends the client's log lines to l. Without it, they go to
+// the logger in each request's context (zerolog.Ctx), or nowhere.
+func WithLogger(l zerolog.Logger) Option {
+	return func(c *config) error {
+		c.logging.Logger = &l
+		return nil
+	}
+}
+
+// WithLogHeaders adds each attempt's request headers, with credentials
+// redacted, to its debug log line.
+func WithLogHeaders() Option {
+	return func(c *config) error {
+		c.logging.Headers = true
+		return nil
+	}
+}
+
+// WithoutLogging leaves the logging middleware out.
+func WithoutLogging() Option {
+	return func(c *config) error {
+		c.loggingOff = true
+		return nil
+	}
+}
+
+// WithTransport sets the transport that sends each attempt, in place of
+// the pooled *http.Transport that New builds. Pass an httpmock
+// MockTransport here in tests.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *config) error {
+		if rt == nil {
+			return errors.New("sturdy: transport is nil; pass an http.RoundTripper, or leave the option out for the default")
+		}
+		c.transport = rt
+		return nil
+	}
+}
+
+// WithConnectionPool sets the connection pool of the transport that New
+// builds; zero fields keep DefaultPool's values. It cannot be combined
+// with WithTransport, whose transport has its own pool.
+func WithConnectionPool(p PoolConfig) Option {
+	return func(c *config) error {
+		if p.MaxIdleConns < 0 || p.MaxIdleConnsPerHost < 0 || p.IdleConnTimeout < 0 {
+			return fmt.Errorf("sturdy: connection pool %+v has a negative idle limit; use zero for the default or a positive value", p)
+		}
+		c.pool = &p
+		return nil
+	}
+}
+
+// WithMiddleware adds mws, in order, to the default stack, between auth
+// and logging: their BeforeAttempt hooks run after auth has set its
+// headers and before logging records the attempt.
+func WithMiddleware(mws ...middleware.Middleware) Option {
+	return func(c *config) error {
+		c.middlewares = append(c.middlewares, mws...)
+		return nil
+	}
+}

@@ -1,0 +1,403 @@
+package sturdy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/sturdyhttp/sturdy/middleware"
+)
+
+// DefaultMaxReplayBytes caps the request body that a Transport buffers in
+// memory so that a retry can send it again.
+const DefaultMaxReplayBytes = 10 << 20
+
+// drainLimit caps the bytes read from a discarded response so that its
+// connection can go back to the pool; a longer body closes the connection.
+const drainLimit = 64 << 10
+
+// Transport is an http.RoundTripper that runs a Chain around every
+// attempt of a request and retries as the chain decides.
+//
+// For each call it makes attempts until one succeeds, the chain stops
+// retrying, or the request's context ends. Every attempt gets its own copy
+// of the request, so the caller's request is never modified, and its own
+// timeout. The caller's context bounds the whole call, waits included:
+// cancelling it ends a wait at once, and a wait that would end after its
+// deadline is not started.
+//
+// When a retryable status runs out of retries, RoundTrip returns that last
+// response with a nil error, as an http.RoundTripper must, and
+// ResponseError reports the failure. A client made by New turns it into
+// the request's error. Every other failure is returned as an *Error.
+//
+// A Transport is safe for concurrent use. Its fields must not change once
+// it is in use.
+type Transport struct {
+	// Chain is the middleware run around each attempt. Nil means an empty
+	// chain: one attempt, no hooks.
+	Chain *Chain
+
+	// Next sends each attempt. Nil means http.DefaultTransport.
+	Next http.RoundTripper
+
+	// AttemptTimeout bounds each attempt, from sending the request to
+	// closing the response body. A timed-out attempt is retryable. Zero
+	// means no per-attempt timeout.
+	AttemptTimeout time.Duration
+
+	// MaxReplayBytes caps the request body buffered in memory for retries
+	// when the request has no GetBody. Such a call with a larger body
+	// fails before its first attempt, instead of sending an empty body on
+	// a retry. Zero means DefaultMaxReplayBytes. Requests whose GetBody is
+	// set, as net/http sets it for bytes, strings and their readers, are
+	// never buffered.
+	MaxReplayBytes int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	chain := t.Chain
+	if chain == nil {
+		chain = &Chain{}
+	}
+	c := &call{
+		t:     t,
+		state: chain.load(),
+		req:   req,
+		ctx:   req.Context(),
+		start: time.Now(),
+	}
+	return c.run()
+}
+
+func (t *Transport) next() http.RoundTripper {
+	if t.Next == nil {
+		return http.DefaultTransport
+	}
+	return t.Next
+}
+
+// call is the state of one RoundTrip.
+type call struct {
+	t       *Transport
+	state   *chainState
+	req     *http.Request
+	ctx     context.Context
+	start   time.Time
+	getBody func() (io.ReadCloser, error)
+	bodyLen int64 // length of a buffered body, or -1
+	records []AttemptRecord
+}
+
+func (c *call) run() (*http.Response, error) {
+	// A call whose context is already done makes no attempt.
+	if err := c.ctx.Err(); err != nil {
+		closeRequestBody(c.req)
+		return nil, c.fail(nil, err, nil)
+	}
+
+	// Make the body replayable before the first attempt consumes it.
+	if err := c.prepareBody(); err != nil {
+		return nil, c.fail(nil, nil, err)
+	}
+
+	for n := 1; ; n++ {
+		a, err := c.send(n)
+		if err != nil {
+			// A middleware or body failure is final: a retry would fail
+			// the same way.
+			return nil, c.fail(a, nil, err)
+		}
+		if !c.retryable(a) {
+			return c.finish(a)
+		}
+
+		wait, stop := c.state.schedule(a)
+		if stop == nil {
+			stop = c.checkDeadline(wait)
+		}
+		if stop != nil {
+			return c.giveUp(a, stop)
+		}
+
+		c.record(a, wait)
+		discard(a.Response)
+		for _, hook := range c.state.onRetry {
+			hook(middleware.RetryEvent{Attempt: a, Wait: wait})
+		}
+		if err := sleep(c.ctx, wait); err != nil {
+			return nil, c.fail(nil, err, nil)
+		}
+	}
+}
+
+// send makes attempt n. It returns a non-nil error only for failures of
+// the chain itself, not for the attempt's own outcome.
+func (c *call) send(n int) (*middleware.Attempt, error) {
+	a := &middleware.Attempt{
+		Number:           n,
+		CallStart:        c.start,
+		CallContext:      c.ctx,
+		SensitiveHeaders: c.state.sensitive,
+	}
+	ctx, cancel := c.attemptContext()
+	a.Request = c.req.Clone(ctx)
+	if err := c.setBody(a.Request, n); err != nil {
+		cancel()
+		return nil, err
+	}
+
+	for _, h := range c.state.before {
+		if err := h.fn(a); err != nil {
+			cancel()
+			closeRequestBody(a.Request)
+			return nil, fmt.Errorf("middleware %q before attempt %d: %w", h.name, n, err)
+		}
+	}
+
+	a.Start = time.Now()
+	resp, err := c.t.next().RoundTrip(a.Request)
+	a.Duration = time.Since(a.Start)
+	if resp != nil {
+		resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+	} else {
+		cancel()
+	}
+	a.Response, a.Err = resp, err
+
+	for _, h := range c.state.after {
+		if err := h.fn(a); err != nil {
+			c.record(a, 0)
+			discard(a.Response)
+			a.Response = nil
+			return a, fmt.Errorf("middleware %q after attempt %d: %w", h.name, n, err)
+		}
+	}
+	return a, nil
+}
+
+func (c *call) attemptContext() (context.Context, context.CancelFunc) {
+	if c.t.AttemptTimeout <= 0 {
+		return c.ctx, func() {}
+	}
+	return context.WithTimeout(c.ctx, c.t.AttemptTimeout)
+}
+
+// retryable reports whether a failed in a way that the chain retries.
+func (c *call) retryable(a *middleware.Attempt) bool {
+	if c.state.schedule == nil || c.ctx.Err() != nil {
+		return false
+	}
+	for _, cond := range c.state.retryIf {
+		if cond(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// finish ends the call with an attempt that no condition retries.
+func (c *call) finish(a *middleware.Attempt) (*http.Response, error) {
+	if a.Err != nil {
+		c.record(a, 0)
+		return nil, c.fail(a, c.ctx.Err(), a.Err)
+	}
+	r := middleware.Result{
+		Request:  c.req,
+		Response: a.Response,
+		Attempts: a.Number,
+		Duration: time.Since(c.start),
+	}
+	for _, hook := range c.state.onSuccess {
+		hook(r)
+	}
+	return a.Response, nil
+}
+
+// giveUp ends the call after a retryable failure that will not be
+// retried, for reason.
+func (c *call) giveUp(a *middleware.Attempt, reason error) (*http.Response, error) {
+	c.record(a, 0)
+	if a.Response == nil {
+		return nil, c.fail(a, reason, a.Err)
+	}
+
+	// Keep the start of the body for the error, and hand the whole body
+	// on to the caller.
+	resp := a.Response
+	body := resp.Body.(*attemptBody)
+	head, _ := io.ReadAll(io.LimitReader(body.ReadCloser, MaxErrorBodyBytes))
+	body.ReadCloser = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), body.ReadCloser), body.ReadCloser}
+
+	e := c.newError(a, reason, nil)
+	e.Body = head
+	body.failure = e
+	c.runOnError(resp, e)
+	return resp, nil
+}
+
+// fail builds the call's error, runs the OnError hooks and returns the
+// error. last is the last attempt sent, or nil.
+func (c *call) fail(last *middleware.Attempt, reason, cause error) error {
+	e := c.newError(last, reason, cause)
+	c.runOnError(nil, e)
+	return e
+}
+
+func (c *call) newError(last *middleware.Attempt, reason, cause error) *Error {
+	e := &Error{
+		Method:   c.req.Method,
+		URL:      middleware.RedactURL(c.req.URL),
+		Attempts: c.records,
+		Reason:   reason,
+		Err:      cause,
+	}
+	if last != nil {
+		e.Response = last.Response
+		if e.Err == nil {
+			e.Err = last.Err
+		}
+	}
+	return e
+}
+
+func (c *call) runOnError(resp *http.Response, err *Error) {
+	if len(c.state.onError) == 0 {
+		return
+	}
+	r := middleware.Result{
+		Request:  c.req,
+		Response: resp,
+		Err:      err,
+		Attempts: len(err.Attempts),
+		Duration: time.Since(c.start),
+	}
+	for _, hook := range c.state.onError {
+		hook(r)
+	}
+}
+
+func (c *call) record(a *middleware.Attempt, wait time.Duration) {
+	r := AttemptRecord{Number: a.Number, Err: a.Err, Duration: a.Duration, Wait: wait}
+	if a.Response != nil {
+		r.Status = a.Response.StatusCode
+	}
+	c.records = append(c.records, r)
+}
+
+// checkDeadline returns ErrDeadlineTooClose, with the figures, when a
+// wait would end at or after the deadline of the caller's context.
+func (c *call) checkDeadline(wait time.Duration) error {
+	deadline, ok := c.ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	if left := time.Until(deadline); left <= wait {
+		return fmt.Errorf("%w: wait %v, %v left", ErrDeadlineTooClose, wait, left.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// prepareBody sets how each attempt gets the request body. A body
+// without GetBody is read into memory, up to MaxReplayBytes, when the
+// chain may retry.
+func (c *call) prepareBody() error {
+	c.bodyLen = -1
+	req := c.req
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil || c.state.schedule == nil {
+		c.getBody = req.GetBody
+		return nil
+	}
+
+	limit := c.t.MaxReplayBytes
+	if limit <= 0 {
+		limit = DefaultMaxReplayBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	req.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading request body to make it replayable: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("request body is larger than the replay limit of %d bytes and cannot be sent again on a retry; raise Transport.MaxReplayBytes, pass the body as bytes or a string, or turn retries off for this request", limit)
+	}
+	c.bodyLen = int64(len(data))
+	c.getBody = func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	return nil
+}
+
+// setBody gives attempt n of the request its body: the caller's body for
+// a first attempt that needs no copy, a fresh copy otherwise.
+func (c *call) setBody(req *http.Request, n int) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	if n == 1 && c.bodyLen < 0 {
+		return nil // Clone shares the caller's body, which is still unread.
+	}
+	if c.getBody == nil {
+		return errors.New("request body cannot be sent again: the request has no GetBody")
+	}
+	body, err := c.getBody()
+	if err != nil {
+		return fmt.Errorf("rewinding request body for attempt %d: %w", n, err)
+	}
+	req.Body = body
+	if c.bodyLen >= 0 {
+		req.ContentLength = c.bodyLen
+	}
+	return nil
+}
+
+// attemptBody is the body of a response that the chain hands on. Closing
+// it releases the attempt's timeout, and failure marks a response whose
+// retries ran out.
+type attemptBody struct {
+	io.ReadCloser
+	cancel  context.CancelFunc
+	failure *Error
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// discard drains and closes a response that will not be handed on, so its
+// connection can be reused.
+func discard(resp *http.Response) {
+	if resp == nil {
+		return
+	}
+	io.CopyN(io.Discard, resp.Body, drainLimit)
+	resp.Body.Close()
+}
+
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
