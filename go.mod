@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/jarcoal/httpmock v1.4.2
+	github.com/mccutchen/go-httpbin/v2 v2.26.0
 	github.com/rs/zerolog v1.35.1
 )
 
