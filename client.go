@@ -1,6 +1,7 @@
 package sturdy
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/go-resty/resty/v2"
@@ -46,6 +47,9 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
+	if cfg.transport != nil && cfg.pool != nil {
+		return nil, errors.New("sturdy: WithConnectionPool and WithTransport both given; set the pool on your own transport, or leave WithTransport out")
+	}
 	base := cfg.transport
 	if base == nil {
 		pool := DefaultPool
