@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -34,7 +35,7 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -49,19 +50,24 @@ type settings struct {
 	level     string
 }
 
-func parseFlags() settings {
+func parseFlags(args []string) (settings, error) {
 	var s settings
-	flag.StringVar(&s.baseURL, "base-url", os.Getenv("STURDY_BASE_URL"), "URL of a real API to call instead of the local server (env STURDY_BASE_URL)")
-	flag.StringVar(&s.path, "path", "/", "path to GET on the real API given by -base-url")
-	flag.StringVar(&s.authID, "auth-id", envOr("STURDY_AUTH_ID", "demo-id"), "value of the api-auth-id header (env STURDY_AUTH_ID)")
-	flag.StringVar(&s.signature, "auth-signature", envOr("STURDY_AUTH_SIGNATURE", "demo-signature"), "value of the api-auth-signature header (env STURDY_AUTH_SIGNATURE)")
-	flag.DurationVar(&s.baseWait, "base-wait", 50*time.Millisecond, "wait before the first retry; the library's default is 1s")
-	flag.StringVar(&s.level, "log-level", "debug", "lowest log level shown: debug, info, warn or error")
-	flag.Parse()
-	return s
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.StringVar(&s.baseURL, "base-url", os.Getenv("STURDY_BASE_URL"), "URL of a real API to call instead of the local server (env STURDY_BASE_URL)")
+	fs.StringVar(&s.path, "path", "/", "path to GET on the real API given by -base-url")
+	fs.StringVar(&s.authID, "auth-id", envOr("STURDY_AUTH_ID", "demo-id"), "value of the api-auth-id header (env STURDY_AUTH_ID)")
+	fs.StringVar(&s.signature, "auth-signature", envOr("STURDY_AUTH_SIGNATURE", "demo-signature"), "value of the api-auth-signature header (env STURDY_AUTH_SIGNATURE)")
+	fs.DurationVar(&s.baseWait, "base-wait", 50*time.Millisecond, "wait before the first retry; the library's default is 1s")
+	fs.StringVar(&s.level, "log-level", "debug", "lowest log level shown: debug, info, warn or error")
+	err := fs.Parse(args)
+	return s, err
 }
 
-func isTerminal(f *os.File) bool {
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
@@ -73,8 +79,11 @@ func envOr(name, fallback string) string {
 	return fallback
 }
 
-func run() error {
-	s := parseFlags()
+func run(args []string, out io.Writer) error {
+	s, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
 	level, err := zerolog.ParseLevel(s.level)
 	if err != nil {
 		return fmt.Errorf("invalid -log-level %q: use debug, info, warn or error", s.level)
@@ -82,7 +91,7 @@ func run() error {
 	// A program, unlike a library, may set zerolog's globals: this one
 	// keeps milliseconds in timestamps.
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	console := zerolog.ConsoleWriter{Out: os.Stdout, TimeFormat: "15:04:05.000", NoColor: !isTerminal(os.Stdout)}
+	console := zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", NoColor: !isTerminal(out)}
 	log := zerolog.New(console).Level(level).With().Timestamp().Logger()
 
 	if s.baseURL != "" {
