@@ -313,10 +313,19 @@ func TestClientReorderChangesHookOrder(t *testing.T) {
 }
 
 func TestClientConcurrentUseWhileChainChanges(t *testing.T) {
-	c, mock := sturdytest.NewClient(t, sturdy.WithHeaderAuth("id", "sig"))
+	// Every other call fails its first attempt, so retries run while the
+	// chain changes, and every second attempt succeeds.
+	numberAttempts := middleware.Middleware{
+		Name: "number",
+		BeforeAttempt: func(a *middleware.Attempt) error {
+			a.Request.Header.Set("X-Attempt", fmt.Sprint(a.Number))
+			return nil
+		},
+	}
+	c, mock := sturdytest.NewClient(t, sturdy.WithHeaderAuth("id", "sig"), sturdy.WithMiddleware(numberAttempts))
 	var served atomic.Int64
 	mock.RegisterResponder("GET", apiURL, func(req *http.Request) (*http.Response, error) {
-		if served.Add(1)%3 == 0 {
+		if served.Add(1)%2 == 0 && req.Header.Get("X-Attempt") == "1" {
 			return httpmock.NewStringResponse(503, ""), nil
 		}
 		return httpmock.NewStringResponse(200, ""), nil
