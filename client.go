@@ -68,6 +68,7 @@ func New(opts ...Option) (*Client, error) {
 	if err := chain.Install(rc); err != nil {
 		return nil, err
 	}
+	rc.GetClient().Transport.(*Transport).CallTimeout = cfg.totalTimeout
 	return &Client{resty: rc, chain: chain}, nil
 }
 

@@ -322,7 +322,7 @@ func TestClientConcurrentUseWhileChainChanges(t *testing.T) {
 			return nil
 		},
 	}
-	c, mock := sturdytest.NewClient(t, sturdy.WithHeaderAuth("id", "sig"), sturdy.WithMiddleware(numberAttempts))
+	c, mock := sturdytest.NewClient(t, sturdy.WithHeaderAuth("id", "sig"), sturdy.WithMiddleware(numberAttempts), sturdy.WithoutRetryBudget())
 	var served atomic.Int64
 	mock.RegisterResponder("GET", apiURL, func(req *http.Request) (*http.Response, error) {
 		if served.Add(1)%2 == 0 && req.Header.Get("X-Attempt") == "1" {

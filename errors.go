@@ -1,6 +1,7 @@
 package sturdy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,7 +21,28 @@ var (
 	// after the deadline of the caller's context, so the call stopped at
 	// once instead of sleeping into it.
 	ErrDeadlineTooClose = errors.New("sturdy: next retry would start after the context deadline")
+
+	// ErrNotIdempotent means a failed attempt of a non-idempotent
+	// request, such as a POST, was not retried because the server may
+	// already have processed it.
+	ErrNotIdempotent = middleware.ErrNotIdempotent
+
+	// ErrRetryBudgetExhausted means the client's retry budget denied a
+	// retry: the client throttled itself to spare a failing server.
+	ErrRetryBudgetExhausted = middleware.ErrRetryBudgetExhausted
+
+	// ErrTotalTimeout means the call ran past the total timeout set by
+	// WithTotalTimeout or Transport.CallTimeout. It also matches
+	// context.DeadlineExceeded.
+	ErrTotalTimeout error = totalTimeoutError{}
 )
+
+type totalTimeoutError struct{}
+
+func (totalTimeoutError) Error() string { return "sturdy: total timeout of the call passed" }
+
+// Is makes the error match context.DeadlineExceeded as well.
+func (totalTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // Error is the error of a call that the chain ended without success: its
 // retries ran out, a wait would have passed the caller's deadline, the
@@ -37,18 +59,21 @@ type Error struct {
 	// Attempts records every attempt, in order.
 	Attempts []AttemptRecord
 
-	// Response is the last response, or nil when the last attempt failed
-	// without one. Its body has already been read or closed; Body holds
-	// its first bytes.
+	// Response is the last response when the call stopped retrying a
+	// retryable status. It is the response the call returned, and its
+	// body is whole for the caller to read. Response is nil when the last
+	// attempt failed without a response, or a middleware hook failed.
 	Response *http.Response
 
-	// Body holds up to MaxErrorBodyBytes of the last response's body.
+	// Body holds up to MaxErrorBodyBytes of Response's body.
 	Body []byte
 
 	// Reason is why the chain stopped retrying: ErrRetriesExhausted,
-	// ErrDeadlineTooClose, the caller's context error, or the error of a
-	// retry schedule. It is nil when the last attempt failed in a way that
-	// no condition retries.
+	// ErrNotIdempotent, ErrRetryBudgetExhausted, ErrDeadlineTooClose, a
+	// *middleware.RetryAfterError, the cause of the call's context ending
+	// (context.Canceled, context.DeadlineExceeded, or ErrTotalTimeout), or
+	// another error of the retry schedule. It is nil when the last attempt
+	// failed in a way that no condition retries.
 	Reason error
 
 	// Err is the last attempt's error, or nil when it produced a response.

@@ -71,16 +71,17 @@ func (p PoolConfig) withDefaults() PoolConfig {
 type Option func(*config) error
 
 type config struct {
-	baseURL     string
-	timeout     time.Duration
-	retry       middleware.RetryConfig
-	retryOff    bool
-	auth        *middleware.Middleware
-	logging     middleware.LoggingConfig
-	loggingOff  bool
-	transport   http.RoundTripper
-	pool        *PoolConfig
-	middlewares []middleware.Middleware
+	baseURL      string
+	timeout      time.Duration
+	totalTimeout time.Duration
+	retry        middleware.RetryConfig
+	retryOff     bool
+	auth         *middleware.Middleware
+	logging      middleware.LoggingConfig
+	loggingOff   bool
+	transport    http.RoundTripper
+	pool         *PoolConfig
+	middlewares  []middleware.Middleware
 }
 
 // WithBaseURL sets the URL that relative request URLs are resolved
@@ -187,6 +188,91 @@ func WithRetryIf(cond func(*middleware.Attempt) bool) Option {
 			return errors.New("sturdy: retry condition is nil; pass a function that reports whether an attempt should be retried")
 		}
 		c.retry.RetryIf = cond
+		return nil
+	}
+}
+
+// WithMaxRetryAfter sets the longest wait that a server may request
+// through Retry-After, middleware.DefaultMaxRetryAfter unless set. A
+// longer request is clamped to d, or fails the call, as
+// WithRetryAfterPolicy says.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("sturdy: maximum Retry-After wait %v is not positive; pass a duration such as %v", d, middleware.DefaultMaxRetryAfter)
+		}
+		c.retry.MaxRetryAfter = d
+		return nil
+	}
+}
+
+// WithRetryAfterPolicy sets what the client does with a server's
+// Retry-After header, middleware.ClampRetryAfter unless set.
+func WithRetryAfterPolicy(p middleware.RetryAfterPolicy) Option {
+	return func(c *config) error {
+		c.retry.RetryAfterPolicy = p
+		return c.retry.Validate()
+	}
+}
+
+// WithRetryNonIdempotent retries POST, PATCH and other non-idempotent
+// requests on every retry condition, as if each carried an
+// Idempotency-Key header. Use it only for a server that deduplicates such
+// requests; to opt in for one request, use
+// middleware.WithRequestIdempotent.
+func WithRetryNonIdempotent() Option {
+	return func(c *config) error {
+		c.retry.RetryNonIdempotent = true
+		return nil
+	}
+}
+
+// WithRetryBudget sets the client's retry budget, which by default lets
+// retries add at most 20% to the calls made plus 10 retries a second; see
+// middleware.BudgetConfig.
+func WithRetryBudget(b middleware.BudgetConfig) Option {
+	return func(c *config) error {
+		budget, err := middleware.NewBudget(b)
+		if err != nil {
+			return err
+		}
+		c.retry.Budget, c.retry.NoBudget = budget, false
+		return nil
+	}
+}
+
+// WithSharedRetryBudget makes the client draw its retries from b, which
+// other clients may share.
+func WithSharedRetryBudget(b *middleware.Budget) Option {
+	return func(c *config) error {
+		if b == nil {
+			return errors.New("sturdy: retry budget is nil; pass a budget from middleware.NewBudget, or use WithoutRetryBudget")
+		}
+		c.retry.Budget, c.retry.NoBudget = b, false
+		return nil
+	}
+}
+
+// WithoutRetryBudget turns the retry budget off, so every retry that the
+// other settings allow is sent, however many calls are failing.
+func WithoutRetryBudget() Option {
+	return func(c *config) error {
+		c.retry.Budget, c.retry.NoBudget = nil, true
+		return nil
+	}
+}
+
+// WithTotalTimeout bounds each call as a whole, all attempts and waits
+// included, in addition to the per-attempt timeout and the caller's
+// context. A call that runs out of time fails with an error matching
+// ErrTotalTimeout and context.DeadlineExceeded. Unless set, only the
+// caller's context bounds a call.
+func WithTotalTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("sturdy: total timeout %v is not positive; pass the longest time a call with all its retries may take, such as 2m", d)
+		}
+		c.totalTimeout = d
 		return nil
 	}
 }

@@ -50,6 +50,12 @@ type Transport struct {
 	// means no per-attempt timeout.
 	AttemptTimeout time.Duration
 
+	// CallTimeout bounds each call as a whole, all attempts and waits
+	// included, on top of the caller's context. When it passes, the call
+	// fails with an error matching ErrTotalTimeout and
+	// context.DeadlineExceeded. Zero means no such bound.
+	CallTimeout time.Duration
+
 	// MaxReplayBytes caps the request body buffered in memory for retries
 	// when the request has no GetBody. Such a call with a larger body
 	// fails before its first attempt, instead of sending an empty body on
@@ -72,7 +78,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ctx:   req.Context(),
 		start: time.Now(),
 	}
-	return c.run()
+	if t.CallTimeout <= 0 {
+		return c.run()
+	}
+
+	var cancel context.CancelFunc
+	cause := fmt.Errorf("%w after %v", ErrTotalTimeout, t.CallTimeout)
+	c.ctx, cancel = context.WithTimeoutCause(c.ctx, t.CallTimeout, cause)
+	resp, err := c.run()
+	if resp == nil {
+		cancel()
+		return nil, err
+	}
+	// The caller reads the body within the call's time; closing it ends
+	// the call.
+	body := resp.Body.(*attemptBody)
+	attemptCancel := body.cancel
+	body.cancel = func() {
+		attemptCancel()
+		cancel()
+	}
+	return resp, err
 }
 
 func (t *Transport) next() http.RoundTripper {
@@ -96,9 +122,9 @@ type call struct {
 
 func (c *call) run() (*http.Response, error) {
 	// A call whose context is already done makes no attempt.
-	if err := c.ctx.Err(); err != nil {
+	if c.ctx.Err() != nil {
 		closeRequestBody(c.req)
-		return nil, c.fail(nil, err, nil)
+		return nil, c.fail(nil, context.Cause(c.ctx), nil)
 	}
 
 	// Make the body replayable before the first attempt consumes it.
@@ -131,7 +157,7 @@ func (c *call) run() (*http.Response, error) {
 			hook(middleware.RetryEvent{Attempt: a, Wait: wait})
 		}
 		if err := sleep(c.ctx, wait); err != nil {
-			return nil, c.fail(nil, err, nil)
+			return nil, c.fail(nil, context.Cause(c.ctx), nil)
 		}
 	}
 }
@@ -205,7 +231,7 @@ func (c *call) retryable(a *middleware.Attempt) bool {
 func (c *call) finish(a *middleware.Attempt) (*http.Response, error) {
 	if a.Err != nil {
 		c.record(a, 0)
-		return nil, c.fail(a, c.ctx.Err(), a.Err)
+		return nil, c.fail(a, context.Cause(c.ctx), a.Err)
 	}
 	r := middleware.Result{
 		Request:  c.req,

@@ -112,15 +112,20 @@ func (b Backoff) Wait(n int) time.Duration {
 	if jitter == nil {
 		jitter = ProportionalJitter(DefaultJitterFraction)
 	}
-	random := rand.Float64
-	if b.Rand != nil {
-		random = b.Rand
-	}
-	d := jitter.Apply(b.Nominal(n), random())
+	d := jitter.Apply(b.Nominal(n), b.random())
 	if d < time.Nanosecond {
 		return time.Nanosecond
 	}
 	return d
+}
+
+// random returns a uniform number in [0, 1) from Rand, or from
+// math/rand/v2 when Rand is nil. A faulty Rand cannot push it outside.
+func (b Backoff) random() float64 {
+	if b.Rand == nil {
+		return rand.Float64()
+	}
+	return clampUnit(b.Rand())
 }
 
 // Jitter spreads a nominal wait so that clients which failed together do

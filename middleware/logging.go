@@ -21,6 +21,11 @@ const (
 	FieldWait     = "wait"
 	FieldReason   = "reason"
 	FieldHeaders  = "headers"
+
+	// FieldRetryAfter is the wait a server requested through Retry-After
+	// on a retry line, or the raw header value on a line that reports it
+	// ignored.
+	FieldRetryAfter = "retry_after"
 )
 
 // Messages of the log lines that Logging writes.
@@ -29,6 +34,8 @@ const (
 	MessageRetry     = "retry scheduled"
 	MessageCompleted = "request completed"
 	MessageFailed    = "request failed"
+
+	MessageRetryAfterIgnored = "ignored Retry-After header; waiting the backoff instead"
 )
 
 // LoggingConfig configures the Logging middleware. The zero value logs to
@@ -50,7 +57,10 @@ type LoggingConfig struct {
 //   - debug, before each attempt: method, url, attempt, and the redacted
 //     headers when LoggingConfig.Headers is set;
 //   - warn, when a retry is scheduled: method, url, attempt, wait,
-//     reason, and status or error;
+//     reason, status when there was a response, and retry_after when the
+//     server's Retry-After timed the wait;
+//   - debug, before that warning, when the response's Retry-After header
+//     was ignored: method, url, attempt and the raw retry_after value;
 //   - info, when a call completes: method, url, status, duration,
 //     attempts;
 //   - error, once, when a call finally fails: method, url, attempts,
@@ -115,6 +125,14 @@ func (l loggingHooks) onRetry(ev RetryEvent) {
 	if log == nil {
 		return
 	}
+	if a.RetryAfterIgnored != "" {
+		if e := log.Debug(); e != nil {
+			withRequest(e, a.Request).
+				Int(FieldAttempt, a.Number).
+				Str(FieldRetryAfter, a.RetryAfterIgnored).
+				Msg(MessageRetryAfterIgnored)
+		}
+	}
 	e := log.Warn()
 	if e == nil {
 		return
@@ -125,6 +143,9 @@ func (l loggingHooks) onRetry(ev RetryEvent) {
 		Str(FieldReason, a.Outcome())
 	if a.Response != nil {
 		e = e.Int(FieldStatus, a.Response.StatusCode)
+	}
+	if a.RetryAfter > 0 {
+		e = e.Dur(FieldRetryAfter, a.RetryAfter)
 	}
 	e.Msg(MessageRetry)
 }

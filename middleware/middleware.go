@@ -105,6 +105,17 @@ type Attempt struct {
 	// chain's middleware declared as credentials. Hooks that print headers
 	// must redact them; RedactHeader does.
 	SensitiveHeaders []string
+
+	// RetryAfter is the wait that the response's Retry-After header
+	// requested, set by the retry schedule when it used the header to time
+	// the next attempt, and zero otherwise.
+	RetryAfter time.Duration
+
+	// RetryAfterIgnored holds the Retry-After values of the response, set
+	// by the retry schedule when they requested no usable wait (a date in
+	// the past, 0, or a value it could not parse) and it used the backoff
+	// instead.
+	RetryAfterIgnored string
 }
 
 // Outcome describes the result of the attempt in a few words: "status

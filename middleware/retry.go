@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -64,6 +65,29 @@ type RetryConfig struct {
 	// the built-in conditions and cannot switch them off: an attempt is
 	// retried when either returns true.
 	RetryIf func(*Attempt) bool
+
+	// MaxRetryAfter is the longest wait that a Retry-After header may
+	// request before RetryAfterPolicy applies. Zero means
+	// DefaultMaxRetryAfter.
+	MaxRetryAfter time.Duration
+
+	// RetryAfterPolicy says how Retry-After headers time retries. The
+	// zero value is ClampRetryAfter.
+	RetryAfterPolicy RetryAfterPolicy
+
+	// RetryNonIdempotent retries POST, PATCH and other non-idempotent
+	// requests on every condition, as if each carried an Idempotency-Key.
+	// Set it only when the server deduplicates such requests.
+	RetryNonIdempotent bool
+
+	// Budget limits retries across every request that the middleware
+	// serves. Nil means a new budget with the BudgetConfig defaults, owned
+	// by this middleware, unless NoBudget is set.
+	Budget *Budget
+
+	// NoBudget turns the retry budget off: every retry that the other
+	// settings allow is sent, however many calls are failing.
+	NoBudget bool
 }
 
 // Validate reports whether c is usable, naming the invalid value and the
@@ -76,6 +100,15 @@ func (c RetryConfig) Validate() error {
 		if s < 100 || s > 599 {
 			return fmt.Errorf("middleware: retry status %d is not an HTTP status; use codes from 100 to 599", s)
 		}
+	}
+	if c.MaxRetryAfter < 0 {
+		return fmt.Errorf("middleware: MaxRetryAfter %v is negative; use 0 for the default of %v or a positive duration", c.MaxRetryAfter, DefaultMaxRetryAfter)
+	}
+	if c.RetryAfterPolicy < ClampRetryAfter || c.RetryAfterPolicy > IgnoreRetryAfter {
+		return fmt.Errorf("middleware: %v is not a Retry-After policy; use ClampRetryAfter, FailRetryAfter or IgnoreRetryAfter", c.RetryAfterPolicy)
+	}
+	if c.Budget != nil && c.NoBudget {
+		return errors.New("middleware: both Budget and NoBudget are set; set Budget to share a budget, or NoBudget to turn budgeting off")
 	}
 	return c.Backoff.Validate()
 }
@@ -92,8 +125,16 @@ func (c RetryConfig) maxRetries() int {
 }
 
 // Retry returns the retry middleware, named RetryName. It marks network
-// errors, per-attempt timeouts and the configured statuses as retryable
-// and schedules up to MaxRetries retries with Backoff.
+// errors, per-attempt timeouts and the configured statuses as retryable,
+// and before each retry checks, in order:
+//
+//   - the retry count: MaxRetries, or the request's own count from
+//     WithRequestMaxRetries;
+//   - that the request may be sent again (see IsIdempotent and
+//     SafeToRetry), else the call ends with ErrNotIdempotent;
+//   - the wait: the server's Retry-After on 429 and 503, as
+//     RetryAfterPolicy says, else the Backoff;
+//   - the retry budget, else the call ends with ErrRetryBudgetExhausted.
 //
 // It never retries an attempt that failed because the caller's context was
 // cancelled or its deadline passed, nor one that failed certificate
@@ -102,30 +143,108 @@ func Retry(c RetryConfig) (Middleware, error) {
 	if err := c.Validate(); err != nil {
 		return Middleware{}, err
 	}
-	statuses := c.Statuses
-	if statuses == nil {
-		statuses = DefaultRetryStatuses()
+	r := &retrier{config: c, max: c.maxRetries(), budget: c.Budget}
+	r.statuses = c.Statuses
+	if r.statuses == nil {
+		r.statuses = DefaultRetryStatuses()
 	}
-	statuses = slices.Clone(statuses)
-	max := c.maxRetries()
-	backoff := c.Backoff
-	custom := c.RetryIf
+	r.statuses = slices.Clone(r.statuses)
+	if r.config.MaxRetryAfter == 0 {
+		r.config.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if r.budget == nil && !c.NoBudget {
+		b, err := NewBudget(BudgetConfig{})
+		if err != nil {
+			return Middleware{}, err
+		}
+		r.budget = b
+	}
 
 	return Middleware{
-		Name: RetryName,
-		RetryIf: func(a *Attempt) bool {
-			if IsRetryable(a, statuses) {
-				return true
-			}
-			return custom != nil && custom(a)
-		},
-		Schedule: func(a *Attempt) (time.Duration, error) {
-			if a.Number > max {
-				return 0, ErrRetriesExhausted
-			}
-			return backoff.Wait(a.Number), nil
-		},
+		Name:          RetryName,
+		BeforeAttempt: r.beforeAttempt,
+		RetryIf:       r.retryIf,
+		Schedule:      r.schedule,
 	}, nil
+}
+
+// retrier holds the hooks of one Retry middleware.
+type retrier struct {
+	config   RetryConfig
+	statuses []int
+	max      int
+	budget   *Budget // nil when budgeting is off
+}
+
+func (r *retrier) beforeAttempt(a *Attempt) error {
+	if a.Number != 1 {
+		return nil
+	}
+	if err := settingsFrom(a.CallContext).validate(); err != nil {
+		return err
+	}
+	if r.budget != nil {
+		r.budget.Deposit()
+	}
+	return nil
+}
+
+func (r *retrier) retryIf(a *Attempt) bool {
+	if IsRetryable(a, r.statuses) {
+		return true
+	}
+	return r.config.RetryIf != nil && r.config.RetryIf(a)
+}
+
+func (r *retrier) schedule(a *Attempt) (time.Duration, error) {
+	settings := settingsFrom(a.CallContext)
+	limit := r.max
+	if settings.hasMaxRetries {
+		limit = settings.maxRetries
+	}
+	if a.Number > limit {
+		return 0, ErrRetriesExhausted
+	}
+	if !r.config.RetryNonIdempotent && !settings.idempotent && !SafeToRetry(a) {
+		return 0, ErrNotIdempotent
+	}
+	wait, err := r.wait(a)
+	if err != nil {
+		return 0, err
+	}
+	if r.budget != nil && !r.budget.Withdraw() {
+		return 0, ErrRetryBudgetExhausted
+	}
+	return wait, nil
+}
+
+// wait returns the wait before retrying a, from the response's
+// Retry-After header where one applies, else from the backoff.
+func (r *retrier) wait(a *Attempt) (time.Duration, error) {
+	backoff := r.config.Backoff
+	if a.Response == nil || r.config.RetryAfterPolicy == IgnoreRetryAfter ||
+		!honoursRetryAfter(a.Response.StatusCode) {
+		return backoff.Wait(a.Number), nil
+	}
+	values := a.Response.Header.Values(HeaderRetryAfter)
+	if len(values) == 0 {
+		return backoff.Wait(a.Number), nil
+	}
+	requested, ok := ParseRetryAfter(values, time.Now())
+	if !ok {
+		a.RetryAfterIgnored = strings.Join(values, ", ")
+		return backoff.Wait(a.Number), nil
+	}
+
+	a.RetryAfter = requested
+	limit := r.config.MaxRetryAfter
+	if requested > limit {
+		if r.config.RetryAfterPolicy == FailRetryAfter {
+			return 0, &RetryAfterError{Requested: requested, Max: limit}
+		}
+		requested = limit
+	}
+	return retryAfterJitter(requested, backoff.random()), nil
 }
 
 // IsRetryable reports whether attempt a failed in a way that is worth
