@@ -106,8 +106,10 @@ func (b *Budget) Deposit() {
 // Withdraw reports whether a retry may be sent, and takes a token if so.
 func (b *Budget) Withdraw() bool {
 	b.mu.Lock()
-	if b.tokens >= 1 {
-		b.tokens--
+	// The tolerance absorbs rounding, so that five deposits of 0.2 make
+	// a whole token.
+	if b.tokens >= 1-1e-9 {
+		b.tokens = max(0, b.tokens-1)
 		b.mu.Unlock()
 		return true
 	}
