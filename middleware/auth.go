@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // AuthName is the name of every middleware built by the constructors in
@@ -50,6 +51,9 @@ func BearerToken(token string) (Middleware, error) {
 func BasicAuth(user, password string) (Middleware, error) {
 	if err := checkCredential("basic auth user name", user); err != nil {
 		return Middleware{}, err
+	}
+	if i := strings.IndexByte(user, ':'); i >= 0 {
+		return Middleware{}, fmt.Errorf("middleware: basic auth user name contains a colon at byte %d, which basic authentication (RFC 7617) forbids because the colon separates user and password; remove it", i)
 	}
 	if err := checkHeaderValue("basic auth password", password); err != nil {
 		return Middleware{}, err
@@ -99,10 +103,10 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 				if !slices.Contains(declared, key) {
 					return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
 				}
-				if err := checkHeaderValue("signer value for "+key, value); err != nil {
+				if err := checkCredential("signer value for "+key, value); err != nil {
 					return err
 				}
-				a.Request.Header[key] = []string{value}
+				replaceHeader(a.Request.Header, key, []string{value})
 			}
 			return nil
 		},
@@ -124,11 +128,23 @@ func setHeaders(values map[string]string) Middleware {
 			for i, key := range keys {
 				// The slice is shared between attempts and never
 				// modified, so no copy is needed per attempt.
-				a.Request.Header[key] = vals[i]
+				replaceHeader(a.Request.Header, key, vals[i])
 			}
 			return nil
 		},
 	}
+}
+
+// replaceHeader sets h[key] to values and removes the header under any
+// other spelling, such as one the caller set verbatim in lower case, so
+// that the server receives exactly the values given.
+func replaceHeader(h http.Header, key string, values []string) {
+	for name := range h {
+		if name != key && strings.EqualFold(name, key) {
+			delete(h, name)
+		}
+	}
+	h[key] = values
 }
 
 func checkCredential(what, value string) error {

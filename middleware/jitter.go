@@ -202,7 +202,7 @@ func scale(d time.Duration, factor float64) time.Duration {
 	if v >= math.MaxInt64 {
 		return time.Duration(math.MaxInt64)
 	}
-	if v < 1 {
+	if !(v >= 1) { // below a nanosecond, or NaN
 		return time.Nanosecond
 	}
 	return time.Duration(v)

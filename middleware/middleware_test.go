@@ -9,13 +9,21 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/jarcoal/httpmock"
+	"go.uber.org/goleak"
 
 	"github.com/sturdyhttp/sturdy"
 	"github.com/sturdyhttp/sturdy/middleware"
 )
 
-// testURL is the URL of requests answered by httpmock. It names loopback
-// so that a request that missed the mock could reach no other host.
+// TestMain fails the package's tests if any goroutine outlives them, such
+// as a retry wait still running or a loopback connection left open.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testURL is the URL of the requests that httpmock serves. It names
+// loopback so that a request that missed the mock could reach no other
+// host.
 const testURL = "http://127.0.0.1/v1/items"
 
 // fastBackoff keeps retries in tests to microseconds.
@@ -33,6 +41,16 @@ func newMockClient(t *testing.T, mws ...middleware.Middleware) (*resty.Client, *
 	rc := resty.NewWithClient(&http.Client{Transport: mock})
 	installChain(t, rc, mws...)
 	return rc, mock
+}
+
+// newLoopbackClient returns a bare resty client that sends requests
+// through a real http.Transport, for tests against httptest servers on
+// loopback. The caller installs a chain on it with installChain.
+func newLoopbackClient(t *testing.T) *resty.Client {
+	t.Helper()
+	transport := &http.Transport{}
+	t.Cleanup(transport.CloseIdleConnections)
+	return resty.NewWithClient(&http.Client{Transport: transport})
 }
 
 // installChain installs a chain of mws on rc, failing the test if the

@@ -35,7 +35,8 @@ var secretQueryWords = []string{
 // Names are compared case-insensitively.
 func IsSensitiveHeader(name string, extra []string) bool {
 	key := http.CanonicalHeaderKey(name)
-	return slices.Contains(defaultSensitiveHeaders, key) || slices.Contains(extra, key)
+	return slices.Contains(defaultSensitiveHeaders, key) ||
+		slices.ContainsFunc(extra, func(e string) bool { return strings.EqualFold(e, key) })
 }
 
 // RedactHeader returns a copy of h in which the value of every sensitive
@@ -56,10 +57,11 @@ func RedactHeader(h http.Header, extra []string) http.Header {
 	return out
 }
 
-// RedactURL returns u as a string with its password and the values of
-// query parameters whose names look secret replaced by Redacted. A name
-// looks secret when it contains token, signature, sig, key, password,
-// passwd, secret, auth or credential, in any case. A nil u gives "".
+// RedactURL returns u as a string in which Redacted replaces its
+// password, its user name when it has no password, and the values of
+// query parameters whose names look secret. A name looks secret when it
+// contains token, signature, sig, key, password, passwd, secret, auth or
+// credential, in any case. A nil u gives "".
 func RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
@@ -71,6 +73,10 @@ func RedactURL(u *url.URL) string {
 	if c.User != nil {
 		if _, has := c.User.Password(); has {
 			c.User = url.UserPassword(c.User.Username(), Redacted)
+		} else {
+			// A user name alone is often a token, as in
+			// https://TOKEN@host.
+			c.User = url.User(Redacted)
 		}
 	}
 	if c.RawQuery != "" {

@@ -261,7 +261,15 @@ func IsRetryable(a *Attempt, statuses []int) bool {
 // network error or timeout that a retry may overcome. callCtx is the
 // caller's context for the whole call: once it is done, the caller
 // cancelled the call or its deadline passed, and nothing is transient.
-// Certificate errors are never transient, because a retry cannot fix them.
+//
+// Transient are: the attempt's own timeout, any timeout error, DNS
+// failures, a connection that broke mid-response (io.EOF,
+// io.ErrUnexpectedEOF), and dial, read and write failures whose system
+// error is one that a later attempt may not meet (connection refused,
+// reset or aborted, broken pipe, timed out, host or network unreachable
+// or down). Certificate errors and TLS alerts from the server are never
+// transient, and neither are other system errors, such as a permission
+// error, because a retry cannot fix them.
 func IsTransientError(callCtx context.Context, err error) bool {
 	if err == nil || isCertificateError(err) {
 		return false
@@ -275,15 +283,41 @@ func IsTransientError(callCtx context.Context, err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true // dial, DNS, reset, refused and timeout errors
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return false
 	}
-	return errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE)
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return slices.Contains(transientErrnos, errno)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true // a dial, read or write failure without a system error
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// transientErrnos are the system errors of a connection that a later
+// attempt, on a new connection, may not meet.
+var transientErrnos = []syscall.Errno{
+	syscall.ECONNREFUSED,
+	syscall.ECONNRESET,
+	syscall.ECONNABORTED,
+	syscall.EPIPE,
+	syscall.ETIMEDOUT,
+	syscall.EHOSTUNREACH,
+	syscall.ENETUNREACH,
+	syscall.ENETDOWN,
+	syscall.EHOSTDOWN,
 }
 
 func isCertificateError(err error) bool {
