@@ -2,7 +2,6 @@ package sturdy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,9 +17,11 @@ var (
 	ErrRetriesExhausted = middleware.ErrRetriesExhausted
 
 	// ErrDeadlineTooClose means the wait before the next retry would end
-	// after the deadline of the caller's context, so the call stopped at
-	// once instead of sleeping into it.
-	ErrDeadlineTooClose = errors.New("sturdy: next retry would start after the context deadline")
+	// after the deadline of the call, set by the caller's context or the
+	// total timeout, so the call stopped at once instead of sleeping into
+	// it. It also matches context.DeadlineExceeded, and ErrTotalTimeout
+	// when the total timeout set the deadline.
+	ErrDeadlineTooClose = middleware.ErrDeadlineTooClose
 
 	// ErrNotIdempotent means a failed attempt of a non-idempotent
 	// request, such as a POST, was not retried because the server may
@@ -60,9 +61,11 @@ type Error struct {
 	Attempts []AttemptRecord
 
 	// Response is the last response when the call stopped retrying a
-	// retryable status. It is the response the call returned, and its
-	// body is whole for the caller to read. Response is nil when the last
-	// attempt failed without a response, or a middleware hook failed.
+	// retryable status. It is the response the call returned: with
+	// net/http its body is whole for the caller to read, while resty reads
+	// it into the resty response, whose Body method returns it. Response
+	// is nil when the last attempt failed without a response, or a
+	// middleware hook failed.
 	Response *http.Response
 
 	// Body holds up to MaxErrorBodyBytes of Response's body.

@@ -181,13 +181,18 @@ func WithRetryStatuses(statuses ...int) Option {
 }
 
 // WithRetryIf adds a retry condition. It extends the built-in conditions
-// and cannot switch them off.
+// and cannot switch them off; given more than once, the conditions are
+// combined, and an attempt is retried when any of them returns true.
 func WithRetryIf(cond func(*middleware.Attempt) bool) Option {
 	return func(c *config) error {
 		if cond == nil {
 			return errors.New("sturdy: retry condition is nil; pass a function that reports whether an attempt should be retried")
 		}
-		c.retry.RetryIf = cond
+		if prev := c.retry.RetryIf; prev != nil {
+			c.retry.RetryIf = func(a *middleware.Attempt) bool { return prev(a) || cond(a) }
+		} else {
+			c.retry.RetryIf = cond
+		}
 		return nil
 	}
 }

@@ -395,6 +395,98 @@ func TestTotalTimeoutStopsBeforeWait(t *testing.T) {
 	if !errors.Is(err, sturdy.ErrDeadlineTooClose) {
 		t.Errorf("error: got %v, want ErrDeadlineTooClose", err)
 	}
+	if !errors.Is(err, sturdy.ErrTotalTimeout) {
+		t.Errorf("error: got %v, want it to name the total timeout", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error: got %v, want it to match context.DeadlineExceeded", err)
+	}
+}
+
+func TestCallerDeadlineIsNotTotalTimeout(t *testing.T) {
+	srv := newLoopback(t, failFirst(100, 0))
+	c := newFastClient(t, sturdy.WithTotalTimeout(time.Hour), sturdy.WithBackoff(10*time.Second, time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+
+	_, err := c.R().SetContext(ctx).Get(srv.URL)
+
+	if !errors.Is(err, sturdy.ErrDeadlineTooClose) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error: got %v, want ErrDeadlineTooClose", err)
+	}
+	if errors.Is(err, sturdy.ErrTotalTimeout) {
+		t.Errorf("error: got %v, want no mention of the total timeout, which did not bind", err)
+	}
+}
+
+func TestCustomCancelCauseStillMatchesCanceled(t *testing.T) {
+	srv := newLoopback(t, failFirst(100, 0))
+	ctx, cancel := context.WithCancelCause(context.Background())
+	shutdown := errors.New("server shutting down")
+	c := newFastClient(t,
+		sturdy.WithBackoff(time.Hour, time.Hour),
+		sturdy.WithMiddleware(middleware.Middleware{
+			Name:    "cancel-on-retry",
+			OnRetry: func(middleware.RetryEvent) { cancel(shutdown) },
+		}))
+
+	_, err := c.R().SetContext(ctx).Get(srv.URL)
+
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error: got %v, want context.Canceled", err)
+	}
+	if !errors.Is(err, shutdown) {
+		t.Errorf("error: got %v, want the cancel cause", err)
+	}
+}
+
+func TestWithRetryIfCombinesConditions(t *testing.T) {
+	status := func(code int) func(*middleware.Attempt) bool {
+		return func(a *middleware.Attempt) bool { return a.Response != nil && a.Response.StatusCode == code }
+	}
+	c, mock := sturdytest.NewClient(t, sturdy.WithRetryIf(status(409)), sturdy.WithRetryIf(status(425)))
+	var n atomic.Int64
+	mock.RegisterResponder("GET", apiURL, func(*http.Request) (*http.Response, error) {
+		switch n.Add(1) {
+		case 1:
+			return httpmock.NewStringResponse(409, "locked"), nil
+		case 2:
+			return httpmock.NewStringResponse(425, "too early"), nil
+		default:
+			return httpmock.NewStringResponse(200, "ok"), nil
+		}
+	})
+
+	resp, err := c.R().Get(apiURL)
+
+	if err != nil || resp.String() != "ok" {
+		t.Fatalf("Get: got %q, %v; want ok after both conditions retried", resp.String(), err)
+	}
+	if got := mock.GetTotalCallCount(); got != 3 {
+		t.Errorf("attempts: got %d, want 3", got)
+	}
+}
+
+func TestNoRetryRequestStreamsLargeBody(t *testing.T) {
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		io.Copy(w, r.Body)
+	})
+	chain, err := sturdy.NewChain(mustRetry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: &sturdy.Transport{Chain: chain, MaxReplayBytes: 4}}
+	ctx := middleware.WithRequestNoRetry(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, onlyReader{strings.NewReader("longer than four")})
+
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	defer resp.Body.Close()
+	if got, _ := io.ReadAll(resp.Body); string(got) != "longer than four" {
+		t.Errorf("echo: got %q", got)
+	}
 }
 
 func TestTotalTimeoutLeavesBodyReadable(t *testing.T) {

@@ -83,8 +83,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	var cancel context.CancelFunc
-	cause := fmt.Errorf("%w after %v", ErrTotalTimeout, t.CallTimeout)
-	c.ctx, cancel = context.WithTimeoutCause(c.ctx, t.CallTimeout, cause)
+	c.timeoutCause = fmt.Errorf("%w after %v", ErrTotalTimeout, t.CallTimeout)
+	c.callDeadline = c.start.Add(t.CallTimeout)
+	c.ctx, cancel = context.WithDeadlineCause(c.ctx, c.callDeadline, c.timeoutCause)
 	resp, err := c.run()
 	if resp == nil {
 		cancel()
@@ -118,13 +119,18 @@ type call struct {
 	getBody func() (io.ReadCloser, error)
 	bodyLen int64 // length of a buffered body, or -1
 	records []AttemptRecord
+
+	// timeoutCause and callDeadline describe the total timeout, when
+	// Transport.CallTimeout sets one.
+	timeoutCause error
+	callDeadline time.Time
 }
 
 func (c *call) run() (*http.Response, error) {
 	// A call whose context is already done makes no attempt.
 	if c.ctx.Err() != nil {
 		closeRequestBody(c.req)
-		return nil, c.fail(nil, context.Cause(c.ctx), nil)
+		return nil, c.fail(nil, c.reason(), nil)
 	}
 
 	// Make the body replayable before the first attempt consumes it.
@@ -145,10 +151,10 @@ func (c *call) run() (*http.Response, error) {
 
 		wait, stop := c.state.schedule(a)
 		if stop == nil {
-			stop = c.checkDeadline(wait)
+			stop = middleware.CheckDeadline(c.ctx, wait)
 		}
 		if stop != nil {
-			return c.giveUp(a, stop)
+			return c.giveUp(a, c.tagTotalTimeout(stop))
 		}
 
 		c.record(a, wait)
@@ -157,7 +163,7 @@ func (c *call) run() (*http.Response, error) {
 			hook(middleware.RetryEvent{Attempt: a, Wait: wait})
 		}
 		if err := sleep(c.ctx, wait); err != nil {
-			return nil, c.fail(nil, context.Cause(c.ctx), nil)
+			return nil, c.fail(nil, c.reason(), nil)
 		}
 	}
 }
@@ -231,7 +237,7 @@ func (c *call) retryable(a *middleware.Attempt) bool {
 func (c *call) finish(a *middleware.Attempt) (*http.Response, error) {
 	if a.Err != nil {
 		c.record(a, 0)
-		return nil, c.fail(a, context.Cause(c.ctx), a.Err)
+		return nil, c.fail(a, c.reason(), a.Err)
 	}
 	r := middleware.Result{
 		Request:  c.req,
@@ -319,17 +325,28 @@ func (c *call) record(a *middleware.Attempt, wait time.Duration) {
 	c.records = append(c.records, r)
 }
 
-// checkDeadline returns ErrDeadlineTooClose, with the figures, when a
-// wait would end at or after the deadline of the caller's context.
-func (c *call) checkDeadline(wait time.Duration) error {
-	deadline, ok := c.ctx.Deadline()
-	if !ok {
-		return nil
+// tagTotalTimeout adds the total timeout to a deadline error when the
+// call's total timeout, not the caller's context, set the deadline.
+func (c *call) tagTotalTimeout(err error) error {
+	if c.timeoutCause == nil || !errors.Is(err, ErrDeadlineTooClose) {
+		return err
 	}
-	if left := time.Until(deadline); left <= wait {
-		return fmt.Errorf("%w: wait %v, %v left", ErrDeadlineTooClose, wait, left.Round(time.Millisecond))
+	parent, ok := c.req.Context().Deadline()
+	if ok && !parent.After(c.callDeadline) {
+		return err
 	}
-	return nil
+	return fmt.Errorf("%w (%w)", err, c.timeoutCause)
+}
+
+// reason returns why the call's context ended: its cause, together with
+// context.Canceled or context.DeadlineExceeded when the cause is a custom
+// error that matches neither.
+func (c *call) reason() error {
+	cause := context.Cause(c.ctx)
+	if err := c.ctx.Err(); err != nil && !errors.Is(cause, err) {
+		return fmt.Errorf("%w: %w", err, cause)
+	}
+	return cause
 }
 
 // prepareBody sets how each attempt gets the request body. A body
@@ -338,7 +355,9 @@ func (c *call) checkDeadline(wait time.Duration) error {
 func (c *call) prepareBody() error {
 	c.bodyLen = -1
 	req := c.req
-	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil || c.state.schedule == nil {
+	retries, set := middleware.RequestMaxRetries(c.ctx)
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil ||
+		c.state.schedule == nil || (set && retries == 0) {
 		c.getBody = req.GetBody
 		return nil
 	}
@@ -353,7 +372,7 @@ func (c *call) prepareBody() error {
 		return fmt.Errorf("reading request body to make it replayable: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return fmt.Errorf("request body is larger than the replay limit of %d bytes and cannot be sent again on a retry; raise Transport.MaxReplayBytes, pass the body as bytes or a string, or turn retries off for this request", limit)
+		return fmt.Errorf("request body is larger than the replay limit of %d bytes and cannot be sent again on a retry; raise Transport.MaxReplayBytes, pass the body as bytes or a string, or send the request with middleware.WithRequestNoRetry", limit)
 	}
 	c.bodyLen = int64(len(data))
 	c.getBody = func() (io.ReadCloser, error) {

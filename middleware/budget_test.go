@@ -1,10 +1,13 @@
 package middleware_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sturdyhttp/sturdy/middleware"
 )
@@ -129,5 +132,27 @@ func TestRetryConfigRejectsBudgetAndNoBudget(t *testing.T) {
 	_, err = middleware.Retry(middleware.RetryConfig{Budget: b, NoBudget: true})
 	if err == nil || !strings.Contains(err.Error(), "NoBudget") {
 		t.Errorf("Retry: got %v, want an error naming Budget and NoBudget", err)
+	}
+}
+
+func TestRetryScheduleSpendsNoTokenPastDeadline(t *testing.T) {
+	budget, err := middleware.NewBudget(middleware.BudgetConfig{MinPerSecond: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw, err := middleware.Retry(middleware.RetryConfig{Budget: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	a := attemptWithRetryAfter(503)
+	a.CallContext = ctx
+
+	if _, err := mw.Schedule(a); !errors.Is(err, middleware.ErrDeadlineTooClose) {
+		t.Fatalf("Schedule: got %v, want ErrDeadlineTooClose", err)
+	}
+	if !budget.Withdraw() {
+		t.Error("budget: the floor's only token was spent on a retry that never happened")
 	}
 }

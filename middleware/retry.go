@@ -134,6 +134,8 @@ func (c RetryConfig) maxRetries() int {
 //     SafeToRetry), else the call ends with ErrNotIdempotent;
 //   - the wait: the server's Retry-After on 429 and 503, as
 //     RetryAfterPolicy says, else the Backoff;
+//   - that the wait ends before the deadline of the call's context, else
+//     the call ends with ErrDeadlineTooClose;
 //   - the retry budget, else the call ends with ErrRetryBudgetExhausted.
 //
 // It never retries an attempt that failed because the caller's context was
@@ -210,6 +212,11 @@ func (r *retrier) schedule(a *Attempt) (time.Duration, error) {
 	}
 	wait, err := r.wait(a)
 	if err != nil {
+		return 0, err
+	}
+	// Check the deadline before the budget, so that a retry that cannot
+	// happen spends no token.
+	if err := CheckDeadline(a.CallContext, wait); err != nil {
 		return 0, err
 	}
 	if r.budget != nil && !r.budget.Withdraw() {

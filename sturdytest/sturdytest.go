@@ -61,14 +61,21 @@ func FailThenSucceed(n int, failure, success httpmock.Responder) httpmock.Respon
 	}
 }
 
-// Swap replaces the middleware named name in chain with mw for the rest of
-// the test, and puts the original back when the test ends. It fails the
-// test if name is not in the chain.
+// Swap replaces the middleware named name in chain with mw, enabled, for
+// the rest of the test, and puts the original back when the test ends,
+// disabled again if it was disabled. It fails the test if name is not in
+// the chain.
 func Swap(t testing.TB, chain *sturdy.Chain, name string, mw middleware.Middleware) {
 	t.Helper()
 	original, ok := chain.Get(name)
 	if !ok {
 		t.Fatalf("sturdytest: no middleware named %q in chain %q", name, chain.Names())
+	}
+	wasEnabled := true
+	for _, e := range chain.Entries() {
+		if e.Name == name {
+			wasEnabled = e.Enabled
+		}
 	}
 	if err := chain.Replace(name, mw); err != nil {
 		t.Fatalf("sturdytest: swapping %q: %v", name, err)
@@ -76,6 +83,12 @@ func Swap(t testing.TB, chain *sturdy.Chain, name string, mw middleware.Middlewa
 	t.Cleanup(func() {
 		if err := chain.Replace(mw.Name, original); err != nil {
 			t.Errorf("sturdytest: restoring %q: %v", name, err)
+			return
+		}
+		if !wasEnabled {
+			if err := chain.Disable(name); err != nil {
+				t.Errorf("sturdytest: disabling restored %q: %v", name, err)
+			}
 		}
 	})
 }

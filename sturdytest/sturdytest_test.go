@@ -124,3 +124,18 @@ func TestRecorderSeesEveryAttempt(t *testing.T) {
 		t.Error("Headers returned the recorder's own maps, want copies")
 	}
 }
+
+func TestSwapKeepsDisabledState(t *testing.T) {
+	c, _ := sturdytest.NewClient(t)
+	if err := c.Chain().Disable(middleware.LoggingName); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("swapped", func(t *testing.T) {
+		sturdytest.Swap(t, c.Chain(), middleware.LoggingName, middleware.Middleware{Name: middleware.LoggingName})
+	})
+	for _, e := range c.Chain().Entries() {
+		if e.Name == middleware.LoggingName && e.Enabled {
+			t.Error("logging: enabled after the swap ended, want disabled as before")
+		}
+	}
+}
