@@ -50,25 +50,38 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.transport != nil && cfg.pool != nil {
 		return nil, errors.New("sturdy: WithConnectionPool and WithTransport both given; set the pool on your own transport, or leave WithTransport out")
 	}
+	if cfg.transport != nil && cfg.tls != nil {
+		return nil, errors.New("sturdy: WithTLSConfig and WithTransport both given; set TLSClientConfig on your own transport, or leave WithTransport out")
+	}
 	base := cfg.transport
 	if base == nil {
 		pool := DefaultPool
 		if cfg.pool != nil {
 			pool = *cfg.pool
 		}
-		base = newBaseTransport(pool.withDefaults())
+		t := newBaseTransport(pool.withDefaults())
+		if cfg.tls != nil {
+			t.TLSClientConfig = cfg.tls
+		}
+		base = t
 	}
 
 	rc := resty.NewWithClient(&http.Client{Transport: base})
 	rc.SetTimeout(cfg.timeout)
-	rc.SetLogger(restyLogger{cfg.logging.Logger})
+	rlog := restyLogger{log: cfg.logging.Logger, chain: chain, redactor: cfg.redactor}
+	rc.SetLogger(rlog)
+	rc.OnRequestLog(rlog.redactRequestLog)
+	rc.OnResponseLog(rlog.redactResponseLog)
 	if cfg.baseURL != "" {
 		rc.SetBaseURL(cfg.baseURL)
 	}
 	if err := chain.Install(rc); err != nil {
 		return nil, err
 	}
-	rc.GetClient().Transport.(*Transport).CallTimeout = cfg.totalTimeout
+	t := rc.GetClient().Transport.(*Transport)
+	t.CallTimeout = cfg.totalTimeout
+	t.CredentialHosts = cfg.credentialHosts
+	t.Redactor = cfg.redactor
 	return &Client{resty: rc, chain: chain}, nil
 }
 
@@ -80,6 +93,7 @@ func (cfg *config) stack() ([]middleware.Middleware, error) {
 	}
 	mws = append(mws, cfg.middlewares...)
 	if !cfg.loggingOff {
+		cfg.logging.Redactor = cfg.redactor
 		mw, err := middleware.Logging(cfg.logging)
 		if err != nil {
 			return nil, err

@@ -2,10 +2,13 @@ package sturdy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/sturdyhttp/sturdy/middleware"
 )
@@ -60,12 +63,13 @@ type Error struct {
 	// Attempts records every attempt, in order.
 	Attempts []AttemptRecord
 
-	// Response is the last response when the call stopped retrying a
-	// retryable status. It is the response the call returned: with
-	// net/http its body is whole for the caller to read, while resty reads
-	// it into the resty response, whose Body method returns it. Response
-	// is nil when the last attempt failed without a response, or a
-	// middleware hook failed.
+	// Response is a copy of the last response when the call stopped
+	// retrying a retryable status, with its sensitive headers, such as
+	// Set-Cookie, Redacted and its Request left out. It shares its body
+	// with the response the call returned: with net/http that body is
+	// whole for the caller to read, while resty reads it into the resty
+	// response, whose Body method returns it. Response is nil when the
+	// last attempt failed without a response, or a middleware hook failed.
 	Response *http.Response
 
 	// Body holds up to MaxErrorBodyBytes of Response's body.
@@ -81,6 +85,10 @@ type Error struct {
 
 	// Err is the last attempt's error, or nil when it produced a response.
 	Err error
+
+	// secrets are the credential values of the request, scrubbed from
+	// the text of Error.
+	secrets []string
 }
 
 // MaxErrorBodyBytes caps the bytes of a failed response's body kept in
@@ -105,7 +113,8 @@ type AttemptRecord struct {
 }
 
 // Error returns a one-line description: the request, the number of
-// attempts, the last outcome and the reason retrying stopped.
+// attempts, the last outcome and the reason retrying stopped. Credentials
+// of the request are Redacted wherever an underlying error quotes them.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sturdy: %s %s: ", e.Method, e.URL)
@@ -125,7 +134,84 @@ func (e *Error) Error() string {
 	if e.Reason != nil && e.Reason != e.Err {
 		fmt.Fprintf(&b, " (%v)", e.Reason)
 	}
-	return b.String()
+	return middleware.Redactor{}.Text(b.String(), e.secrets)
+}
+
+// MarshalJSON encodes the error as an object of its redacted parts, so
+// that logging it as a value cannot print a credential or a response
+// header.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	type attempt struct {
+		Number   int           `json:"number"`
+		Status   int           `json:"status,omitempty"`
+		Error    string        `json:"error,omitempty"`
+		Duration time.Duration `json:"duration"`
+		Wait     time.Duration `json:"wait"`
+	}
+	out := struct {
+		Message  string    `json:"message"`
+		Method   string    `json:"method"`
+		URL      string    `json:"url"`
+		Status   int       `json:"status,omitempty"`
+		Attempts []attempt `json:"attempts"`
+	}{Message: e.Error(), Method: e.Method, URL: e.URL, Attempts: []attempt{}}
+	if e.Response != nil {
+		out.Status = e.Response.StatusCode
+	}
+	for _, a := range e.Attempts {
+		rec := attempt{Number: a.Number, Status: a.Status, Duration: a.Duration, Wait: a.Wait}
+		if a.Err != nil {
+			rec.Error = middleware.Redactor{}.Text(a.Err.Error(), e.secrets)
+		}
+		out.Attempts = append(out.Attempts, rec)
+	}
+	return json.Marshal(out)
+}
+
+// MarshalZerologObject writes the error's redacted parts to a zerolog
+// event, for zerolog's Object method.
+func (e *Error) MarshalZerologObject(ev *zerolog.Event) {
+	ev.Str("message", e.Error()).Str("method", e.Method).Str("url", e.URL).Int("attempts", len(e.Attempts))
+	if e.Response != nil {
+		ev.Int("status", e.Response.StatusCode)
+	}
+}
+
+// redactedError is an error whose text quoted a credential. It prints the
+// text with the credential Redacted and unwraps to the original, so
+// errors.Is and errors.As still reach it.
+type redactedError struct {
+	err  error
+	text string
+}
+
+func (e redactedError) Error() string { return e.text }
+func (e redactedError) Unwrap() error { return e.err }
+
+// redactError returns err, or a redactedError when its text quotes one of
+// the secrets.
+func redactError(err error, r middleware.Redactor, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	if redacted := r.Text(text, secrets); redacted != text {
+		return redactedError{err: err, text: redacted}
+	}
+	return err
+}
+
+// redactResponse returns a copy of resp for an error: its sensitive
+// headers Redacted and its Request, which carries the credentials, left
+// out. The copy shares resp's body.
+func redactResponse(resp *http.Response, r middleware.Redactor) *http.Response {
+	c := *resp
+	c.Header = r.Header(resp.Header)
+	if resp.Trailer != nil {
+		c.Trailer = r.Header(resp.Trailer)
+	}
+	c.Request = nil
+	return &c
 }
 
 // Unwrap returns the reason and the last attempt's error, leaving out

@@ -1,10 +1,12 @@
 package sturdy
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -82,6 +84,10 @@ type config struct {
 	transport    http.RoundTripper
 	pool         *PoolConfig
 	middlewares  []middleware.Middleware
+
+	credentialHosts []string
+	redactor        middleware.Redactor
+	tls             *tls.Config
 }
 
 // WithBaseURL sets the URL that relative request URLs are resolved
@@ -90,7 +96,9 @@ func WithBaseURL(raw string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return fmt.Errorf("sturdy: base URL %q is invalid: %v; pass an absolute URL such as https://api.example.com", raw, err)
+			// The parse error quotes the URL, so print neither as given.
+			shown := middleware.Redactor{}.Message(raw)
+			return fmt.Errorf("sturdy: base URL %q is invalid; pass an absolute URL such as https://api.example.com", shown)
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("sturdy: base URL %q is not an absolute http or https URL; pass one such as https://api.example.com", middleware.RedactURL(u))
@@ -282,6 +290,67 @@ func WithTotalTimeout(d time.Duration) Option {
 	}
 }
 
+// WithCredentialHosts lets the named hosts receive credentials when a
+// redirect leaves the origin of a request. By default every sensitive
+// header is removed from a redirect to another host, port or scheme.
+// Each entry is a host name, which allows every port, or host:port. A
+// redirect from https to http never keeps credentials.
+func WithCredentialHosts(hosts ...string) Option {
+	return func(c *config) error {
+		for _, h := range hosts {
+			if err := validateCredentialHost(h); err != nil {
+				return err
+			}
+		}
+		c.credentialHosts = append(c.credentialHosts, hosts...)
+		return nil
+	}
+}
+
+// WithSensitiveHeaders adds headers whose values are credentials: they are
+// redacted in logs and errors and removed from redirects that leave the
+// origin, like the headers that auth middleware set.
+func WithSensitiveHeaders(names ...string) Option {
+	return func(c *config) error {
+		for _, n := range names {
+			if n == "" || strings.ContainsAny(n, " :\t\r\n") {
+				return fmt.Errorf("sturdy: sensitive header name %q is not a header name; pass one such as X-Api-Key", n)
+			}
+		}
+		c.redactor.Headers = append(c.redactor.Headers, names...)
+		return nil
+	}
+}
+
+// WithSecretNames adds words that mark a query parameter or JSON field as
+// secret when its name contains one of them, in any case, to
+// middleware.DefaultSecretNames. Their values are redacted in logs and
+// errors.
+func WithSecretNames(words ...string) Option {
+	return func(c *config) error {
+		for _, w := range words {
+			if strings.TrimSpace(w) == "" {
+				return fmt.Errorf("sturdy: secret name %q is empty; pass a word such as apikey", w)
+			}
+		}
+		c.redactor.Names = append(c.redactor.Names, words...)
+		return nil
+	}
+}
+
+// WithLogBodies adds request and response bodies to debug log lines,
+// capped at maxBytes (middleware.DefaultMaxLogBodyBytes when 0) and with
+// the secret fields of JSON and form bodies redacted.
+func WithLogBodies(maxBytes int) Option {
+	return func(c *config) error {
+		if maxBytes < 0 {
+			return fmt.Errorf("sturdy: log body cap %d is negative; pass 0 for the default of %d bytes or a positive cap", maxBytes, middleware.DefaultMaxLogBodyBytes)
+		}
+		c.logging.Body, c.logging.MaxBodyBytes = true, maxBytes
+		return nil
+	}
+}
+
 // WithoutRetry leaves the retry middleware out: every request makes a
 // single attempt.
 func WithoutRetry() Option {
@@ -295,6 +364,13 @@ func WithoutRetry() Option {
 // and api-auth-signature.
 func WithHeaderAuth(id, signature string) Option {
 	return withAuth(func() (middleware.Middleware, error) { return middleware.HeaderAuth(id, signature) })
+}
+
+// WithHeaderAuthConfig authenticates every attempt with the headers
+// api-auth-id and api-auth-signature from cfg, whose values print
+// redacted wherever the configuration is logged.
+func WithHeaderAuthConfig(cfg middleware.HeaderAuthConfig) Option {
+	return withAuth(cfg.Middleware)
 }
 
 // WithBearerToken authenticates every attempt with "Authorization: Bearer
@@ -377,6 +453,28 @@ func WithConnectionPool(p PoolConfig) Option {
 			return fmt.Errorf("sturdy: connection pool %+v has a negative idle limit; use zero for the default or a positive value", p)
 		}
 		c.pool = &p
+		return nil
+	}
+}
+
+// WithTLSConfig sets the TLS configuration of the transport that New
+// builds, for example RootCAs to trust a private certificate authority,
+// or Certificates for client certificates. Go's verification stays on:
+// a configuration with InsecureSkipVerify, or a MinVersion below TLS 1.2,
+// is rejected. It cannot be combined with WithTransport, whose transport
+// has its own TLS configuration.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(c *config) error {
+		if cfg == nil {
+			return errors.New("sturdy: TLS configuration is nil; pass a *tls.Config, or leave the option out for Go's defaults")
+		}
+		if cfg.InsecureSkipVerify {
+			return errors.New("sturdy: TLS configuration sets InsecureSkipVerify, which accepts any certificate; add the server's certificate authority to RootCAs instead")
+		}
+		if cfg.MinVersion != 0 && cfg.MinVersion < tls.VersionTLS12 {
+			return fmt.Errorf("sturdy: TLS MinVersion %s is below TLS 1.2; leave it 0 for Go's default or use tls.VersionTLS12 or later", tls.VersionName(cfg.MinVersion))
+		}
+		c.tls = cfg.Clone()
 		return nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sturdyhttp/sturdy/middleware"
@@ -56,6 +57,16 @@ type Transport struct {
 	// context.DeadlineExceeded. Zero means no such bound.
 	CallTimeout time.Duration
 
+	// Redactor adds sensitive headers and secret names to the defaults
+	// for the call's error and for redirects. The headers that the chain's
+	// middleware declare are always added.
+	Redactor middleware.Redactor
+
+	// CredentialHosts names hosts that may receive credentials when a
+	// redirect leaves the request's origin; see the type's doc. Each entry
+	// is a host name, or a host and port.
+	CredentialHosts []string
+
 	// MaxReplayBytes caps the request body buffered in memory for retries
 	// when the request has no GetBody. Such a call with a larger body
 	// fails before its first attempt, instead of sending an empty body on
@@ -78,6 +89,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ctx:   req.Context(),
 		start: time.Now(),
 	}
+	c.stripCredentials = t.leavesOrigin(req)
 	if t.CallTimeout <= 0 {
 		return c.run()
 	}
@@ -119,6 +131,10 @@ type call struct {
 	getBody func() (io.ReadCloser, error)
 	bodyLen int64 // length of a buffered body, or -1
 	records []AttemptRecord
+
+	// stripCredentials is set for a redirect that leaves the origin of
+	// the first request: every attempt loses its sensitive headers.
+	stripCredentials bool
 
 	// timeoutCause and callDeadline describe the total timeout, when
 	// Transport.CallTimeout sets one.
@@ -191,12 +207,17 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 			return nil, fmt.Errorf("middleware %q before attempt %d: %w", h.name, n, err)
 		}
 	}
+	if c.stripCredentials {
+		c.redactor().Strip(a.Request.Header)
+	}
 
 	a.Start = time.Now()
 	resp, err := c.t.next().RoundTrip(a.Request)
 	a.Duration = time.Since(a.Start)
+	var body *attemptBody
 	if resp != nil {
-		resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+		body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+		resp.Body = body
 	} else {
 		cancel()
 	}
@@ -209,6 +230,14 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 			a.Response = nil
 			return a, fmt.Errorf("middleware %q after attempt %d: %w", h.name, n, err)
 		}
+	}
+	if a.Response != nil && a.Response.Body == nil {
+		a.Response.Body = http.NoBody
+	}
+	if a.Response != nil && a.Response.Body != body {
+		// A hook wrapped the body, as body logging does. Closing the
+		// wrapper closes the attempt's body, which ends its timeout.
+		a.Response.Body = &attemptBody{ReadCloser: a.Response.Body, cancel: func() {}}
 	}
 	return a, nil
 }
@@ -240,10 +269,11 @@ func (c *call) finish(a *middleware.Attempt) (*http.Response, error) {
 		return nil, c.fail(a, c.reason(), a.Err)
 	}
 	r := middleware.Result{
-		Request:  c.req,
-		Response: a.Response,
-		Attempts: a.Number,
-		Duration: time.Since(c.start),
+		Request:          c.req,
+		Response:         a.Response,
+		Attempts:         a.Number,
+		Duration:         time.Since(c.start),
+		SensitiveHeaders: c.state.sensitive,
 	}
 	for _, hook := range c.state.onSuccess {
 		hook(r)
@@ -285,20 +315,37 @@ func (c *call) fail(last *middleware.Attempt, reason, cause error) error {
 }
 
 func (c *call) newError(last *middleware.Attempt, reason, cause error) *Error {
-	e := &Error{
-		Method:   c.req.Method,
-		URL:      middleware.RedactURL(c.req.URL),
-		Attempts: c.records,
-		Reason:   reason,
-		Err:      cause,
-	}
+	r := c.redactor()
+	secrets := r.Secrets(c.req)
 	if last != nil {
-		e.Response = last.Response
-		if e.Err == nil {
-			e.Err = last.Err
+		secrets = append(secrets, r.Secrets(last.Request)...)
+		if cause == nil {
+			cause = last.Err
 		}
 	}
+	e := &Error{
+		Method:   c.req.Method,
+		URL:      r.URL(c.req.URL),
+		Attempts: c.records,
+		Reason:   redactError(reason, r, secrets),
+		Err:      redactError(cause, r, secrets),
+		secrets:  secrets,
+	}
+	for i := range e.Attempts {
+		e.Attempts[i].Err = redactError(e.Attempts[i].Err, r, secrets)
+	}
+	if last != nil && last.Response != nil {
+		e.Response = redactResponse(last.Response, r)
+	}
 	return e
+}
+
+// redactor returns the Transport's redactor with the chain's sensitive
+// headers added.
+func (c *call) redactor() middleware.Redactor {
+	r := c.t.Redactor
+	r.Headers = append(slices.Clip(r.Headers), c.state.sensitive...)
+	return r
 }
 
 func (c *call) runOnError(resp *http.Response, err *Error) {
@@ -306,11 +353,12 @@ func (c *call) runOnError(resp *http.Response, err *Error) {
 		return
 	}
 	r := middleware.Result{
-		Request:  c.req,
-		Response: resp,
-		Err:      err,
-		Attempts: len(err.Attempts),
-		Duration: time.Since(c.start),
+		Request:          c.req,
+		Response:         resp,
+		Err:              err,
+		Attempts:         len(err.Attempts),
+		Duration:         time.Since(c.start),
+		SensitiveHeaders: c.state.sensitive,
 	}
 	for _, hook := range c.state.onError {
 		hook(r)

@@ -1,8 +1,12 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"slices"
 
 	"github.com/rs/zerolog"
 )
@@ -21,6 +25,8 @@ const (
 	FieldWait     = "wait"
 	FieldReason   = "reason"
 	FieldHeaders  = "headers"
+	FieldBody     = "body"
+	FieldError    = "error"
 
 	// FieldRetryAfter is the wait a server requested through Retry-After
 	// on a retry line, or the raw header value on a line that reports it
@@ -36,7 +42,12 @@ const (
 	MessageFailed    = "request failed"
 
 	MessageRetryAfterIgnored = "ignored Retry-After header; waiting the backoff instead"
+	MessageResponse          = "response received"
 )
+
+// DefaultMaxLogBodyBytes caps the body text that one log line holds when
+// LoggingConfig.Body is set.
+const DefaultMaxLogBodyBytes = 2048
 
 // LoggingConfig configures the Logging middleware. The zero value logs to
 // the logger of each request's context, if it has one, and nowhere else.
@@ -50,6 +61,21 @@ type LoggingConfig struct {
 	// Headers adds the request headers of each attempt to its debug line,
 	// with the values of sensitive headers replaced by Redacted.
 	Headers bool
+
+	// Body adds request and response bodies to debug lines, capped at
+	// MaxBodyBytes and with secrets redacted: the secret fields of a JSON
+	// body, the secret parameters of a form body, and any credential of
+	// the request quoted in other text. Off by default, because bodies
+	// may hold personal data that no rule recognises.
+	Body bool
+
+	// MaxBodyBytes caps the body text of one line. Zero means
+	// DefaultMaxLogBodyBytes.
+	MaxBodyBytes int
+
+	// Redactor adds sensitive headers and secret names to the defaults.
+	// The headers that the chain's middleware declare are always added.
+	Redactor Redactor
 }
 
 // Logging returns the logging middleware, named LoggingName. It writes:
@@ -70,14 +96,24 @@ type LoggingConfig struct {
 // redacted, as RedactURL does. Fields are built only when their level is
 // enabled.
 func Logging(c LoggingConfig) (Middleware, error) {
+	if c.MaxBodyBytes < 0 {
+		return Middleware{}, fmt.Errorf("middleware: logging MaxBodyBytes %d is negative; use 0 for the default of %d bytes or a positive cap", c.MaxBodyBytes, DefaultMaxLogBodyBytes)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxLogBodyBytes
+	}
 	l := loggingHooks{config: c}
-	return Middleware{
+	mw := Middleware{
 		Name:          LoggingName,
 		BeforeAttempt: l.beforeAttempt,
 		OnRetry:       l.onRetry,
 		OnSuccess:     l.onSuccess,
 		OnError:       l.onError,
-	}, nil
+	}
+	if c.Body {
+		mw.AfterAttempt = l.afterAttempt
+	}
+	return mw, nil
 }
 
 type loggingHooks struct {
@@ -102,6 +138,16 @@ func (l loggingHooks) logger(ctx context.Context) *zerolog.Logger {
 	return found
 }
 
+// redactor returns the config's redactor with the chain's sensitive
+// headers added.
+func (l loggingHooks) redactor(sensitive []string) Redactor {
+	r := l.config.Redactor
+	if len(sensitive) > 0 {
+		r.Headers = append(slices.Clip(r.Headers), sensitive...)
+	}
+	return r
+}
+
 func (l loggingHooks) beforeAttempt(a *Attempt) error {
 	log := l.logger(a.CallContext)
 	if log == nil {
@@ -111,12 +157,68 @@ func (l loggingHooks) beforeAttempt(a *Attempt) error {
 	if e == nil {
 		return nil
 	}
-	e = withRequest(e, a.Request).Int(FieldAttempt, a.Number)
+	r := l.redactor(a.SensitiveHeaders)
+	e = withRequest(e, a.Request, r).Int(FieldAttempt, a.Number)
 	if l.config.Headers {
-		e = e.Object(FieldHeaders, headerObject{a.Request.Header, a.SensitiveHeaders})
+		e = e.Object(FieldHeaders, headerObject{a.Request.Header, r})
+	}
+	if l.config.Body {
+		if body, ok := requestBody(a.Request); ok {
+			e = e.Str(FieldBody, r.Body(body, a.Request.Header.Get("Content-Type"), l.config.MaxBodyBytes, r.Secrets(a.Request)))
+		}
 	}
 	e.Msg(MessageAttempt)
 	return nil
+}
+
+// afterAttempt logs the response of each attempt with its body, when
+// LoggingConfig.Body is set. It reads up to MaxBodyBytes of the body and
+// puts them back in front of the rest, so the caller still reads it all.
+func (l loggingHooks) afterAttempt(a *Attempt) error {
+	log := l.logger(a.CallContext)
+	if log == nil || a.Response == nil {
+		return nil
+	}
+	e := log.Debug()
+	if e == nil {
+		return nil
+	}
+	r := l.redactor(a.SensitiveHeaders)
+	resp := a.Response
+	head, err := io.ReadAll(io.LimitReader(resp.Body, int64(l.config.MaxBodyBytes)+1))
+	resp.Body = prefixedBody{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	e = withRequest(e, a.Request, r).
+		Int(FieldAttempt, a.Number).
+		Int(FieldStatus, resp.StatusCode).
+		Dur(FieldDuration, a.Duration).
+		Str(FieldBody, r.Body(head, resp.Header.Get("Content-Type"), l.config.MaxBodyBytes, r.Secrets(a.Request)))
+	if err != nil {
+		e = e.Str(FieldError, r.Text(err.Error(), r.Secrets(a.Request)))
+	}
+	e.Msg(MessageResponse)
+	return nil
+}
+
+// prefixedBody is a response body whose first bytes were read for a log
+// line and put back in front of the rest.
+type prefixedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// requestBody returns a copy of req's body without consuming it, when the
+// request can produce one.
+func requestBody(req *http.Request) ([]byte, bool) {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody == nil {
+		return nil, false
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	return data, err == nil
 }
 
 func (l loggingHooks) onRetry(ev RetryEvent) {
@@ -125,9 +227,10 @@ func (l loggingHooks) onRetry(ev RetryEvent) {
 	if log == nil {
 		return
 	}
+	r := l.redactor(a.SensitiveHeaders)
 	if a.RetryAfterIgnored != "" {
 		if e := log.Debug(); e != nil {
-			withRequest(e, a.Request).
+			withRequest(e, a.Request, r).
 				Int(FieldAttempt, a.Number).
 				Str(FieldRetryAfter, a.RetryAfterIgnored).
 				Msg(MessageRetryAfterIgnored)
@@ -137,10 +240,10 @@ func (l loggingHooks) onRetry(ev RetryEvent) {
 	if e == nil {
 		return
 	}
-	e = withRequest(e, a.Request).
+	e = withRequest(e, a.Request, r).
 		Int(FieldAttempt, a.Number).
 		Dur(FieldWait, ev.Wait).
-		Str(FieldReason, a.Outcome())
+		Str(FieldReason, r.Text(a.Outcome(), r.Secrets(a.Request)))
 	if a.Response != nil {
 		e = e.Int(FieldStatus, a.Response.StatusCode)
 	}
@@ -150,8 +253,8 @@ func (l loggingHooks) onRetry(ev RetryEvent) {
 	e.Msg(MessageRetry)
 }
 
-func (l loggingHooks) onSuccess(r Result) {
-	log := l.logger(r.Request.Context())
+func (l loggingHooks) onSuccess(res Result) {
+	log := l.logger(res.Request.Context())
 	if log == nil {
 		return
 	}
@@ -159,15 +262,15 @@ func (l loggingHooks) onSuccess(r Result) {
 	if e == nil {
 		return
 	}
-	e = withRequest(e, r.Request).
-		Int(FieldStatus, r.Response.StatusCode).
-		Dur(FieldDuration, r.Duration).
-		Int(FieldAttempts, r.Attempts)
+	e = withRequest(e, res.Request, l.redactor(res.SensitiveHeaders)).
+		Int(FieldStatus, res.Response.StatusCode).
+		Dur(FieldDuration, res.Duration).
+		Int(FieldAttempts, res.Attempts)
 	e.Msg(MessageCompleted)
 }
 
-func (l loggingHooks) onError(r Result) {
-	log := l.logger(r.Request.Context())
+func (l loggingHooks) onError(res Result) {
+	log := l.logger(res.Request.Context())
 	if log == nil {
 		return
 	}
@@ -175,16 +278,19 @@ func (l loggingHooks) onError(r Result) {
 	if e == nil {
 		return
 	}
-	e = withRequest(e, r.Request).
-		Int(FieldAttempts, r.Attempts).
-		Dur(FieldDuration, r.Duration).
-		Err(r.Err)
-	if r.Response != nil {
-		e = e.Int(FieldStatus, r.Response.StatusCode)
+	r := l.redactor(res.SensitiveHeaders)
+	e = withRequest(e, res.Request, r).
+		Int(FieldAttempts, res.Attempts).
+		Dur(FieldDuration, res.Duration)
+	if res.Err != nil {
+		e = e.Str(FieldError, r.Text(res.Err.Error(), r.Secrets(res.Request)))
+	}
+	if res.Response != nil {
+		e = e.Int(FieldStatus, res.Response.StatusCode)
 	}
 	e.Msg(MessageFailed)
 }
 
-func withRequest(e *zerolog.Event, req *http.Request) *zerolog.Event {
-	return e.Str(FieldMethod, req.Method).Str(FieldURL, RedactURL(req.URL))
+func withRequest(e *zerolog.Event, req *http.Request, r Redactor) *zerolog.Event {
+	return e.Str(FieldMethod, req.Method).Str(FieldURL, r.URL(req.URL))
 }

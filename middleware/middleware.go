@@ -152,4 +152,7 @@ type Result struct {
 	// Duration is the time from the start of the first attempt to the end
 	// of the last, waits included.
 	Duration time.Duration
+	// SensitiveHeaders lists, in canonical form, the headers that the
+	// chain's middleware declared as credentials.
+	SensitiveHeaders []string
 }
