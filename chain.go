@@ -1,6 +1,7 @@
 package sturdy
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -72,6 +73,9 @@ func NewChain(mws ...middleware.Middleware) (*Chain, error) {
 }
 
 func (c *Chain) load() *chainState {
+	if c == nil {
+		return emptyState
+	}
 	if s := c.state.Load(); s != nil {
 		return s
 	}
@@ -190,6 +194,9 @@ func (c *Chain) setEnabled(name string, on bool) error {
 // and publishes it. added lists middleware the change adds, which must be
 // valid on their own.
 func (c *Chain) update(change func([]entry) ([]entry, error), added ...middleware.Middleware) error {
+	if c == nil {
+		return errors.New("sturdy: chain is nil; create one with NewChain or use Client.Chain")
+	}
 	for _, mw := range added {
 		if err := mw.Validate(); err != nil {
 			return err

@@ -1,9 +1,11 @@
 package sturdy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/go-resty/resty/v2"
 )
@@ -28,6 +30,10 @@ import (
 // httpmock first and install afterwards, or pass a mock transport to
 // WithTransport.
 //
+// Unless a request asks for the raw body or saves it to a file, the
+// Transport reads each final response body in full within its attempt, so
+// a body that breaks off mid-way is retried like any other network error.
+//
 // NOTE: resty runs response hooks only for parsed responses. With
 // SetDoNotParseResponse, a retryable status that ran out of retries is
 // returned without an error; call ResponseError on the raw response.
@@ -49,8 +55,50 @@ func (c *Chain) Install(rc *resty.Client) error {
 		AttemptTimeout: hc.Timeout,
 	})
 	hc.Timeout = 0
+	rc.OnBeforeRequest(markBufferedRequest)
 	rc.OnAfterResponse(failedResponseHook)
 	return nil
+}
+
+// bufferBodiesKey marks, in a request's context, a request whose response
+// body resty will read in full, so the Transport may read it first.
+type bufferBodiesKey struct{}
+
+// markBufferedRequest marks every request for which resty reads the
+// response body in full: all but those that ask for the raw body
+// (SetDoNotParseResponse) or save it to a file (SetOutput). Reading the
+// body inside the attempt lets the chain retry a body that fails mid-way.
+func markBufferedRequest(c *resty.Client, r *resty.Request) error {
+	if streamsResponse(c, r) {
+		return nil
+	}
+	r.SetContext(context.WithValue(r.Context(), bufferBodiesKey{}, true))
+	return nil
+}
+
+// streamsResponse reports whether resty hands the response body to the
+// caller unread. resty v2 keeps these settings in unexported fields, so
+// they are read by reflection. When a field cannot be found, the request
+// counts as streamed, and its body is left to the caller as net/http
+// leaves it.
+func streamsResponse(c *resty.Client, r *resty.Request) bool {
+	flag := func(v any, name string) (value, found bool) {
+		f := reflect.ValueOf(v).Elem().FieldByName(name)
+		if !f.IsValid() || f.Kind() != reflect.Bool {
+			return false, false
+		}
+		return f.Bool(), true
+	}
+	for _, field := range []struct {
+		v    any
+		name string
+	}{{c, "notParseResponse"}, {r, "notParseResponse"}, {r, "isSaveResponse"}} {
+		value, found := flag(field.v, field.name)
+		if !found || value {
+			return true
+		}
+	}
+	return false
 }
 
 func failedResponseHook(_ *resty.Client, resp *resty.Response) error {

@@ -157,7 +157,7 @@ func WithBackoff(base, maxWait time.Duration) Option {
 // middleware.NoJitter{}.
 func WithJitter(j middleware.Jitter) Option {
 	return func(c *config) error {
-		if j == nil {
+		if middleware.IsNilValue(j) {
 			return errors.New("sturdy: jitter is nil; pass middleware.NoJitter{} for exact waits")
 		}
 		c.retry.Backoff.Jitter = j
@@ -394,7 +394,7 @@ func WithSigner(headers []string, sign middleware.SignFunc) Option {
 func withAuth(build func() (middleware.Middleware, error)) Option {
 	return func(c *config) error {
 		if c.auth != nil {
-			return errors.New("sturdy: more than one auth option given; pass only one of WithHeaderAuth, WithBearerToken, WithBasicAuth and WithSigner")
+			return errors.New("sturdy: more than one auth option given; pass only one of WithHeaderAuth, WithHeaderAuthConfig, WithBearerToken, WithBasicAuth and WithSigner")
 		}
 		mw, err := build()
 		if err != nil {
@@ -436,7 +436,7 @@ func WithoutLogging() Option {
 // MockTransport here in tests.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *config) error {
-		if rt == nil {
+		if middleware.IsNilValue(rt) {
 			return errors.New("sturdy: transport is nil; pass an http.RoundTripper, or leave the option out for the default")
 		}
 		c.transport = rt

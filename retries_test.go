@@ -339,7 +339,7 @@ func TestRetryAfterIgnoredIsLoggedOnce(t *testing.T) {
 	if got := log.count(middleware.MessageRetryAfterIgnored); got != 1 {
 		t.Errorf("ignored Retry-After lines: got %d, want 1", got)
 	}
-	if got := log.count(`"retry_after":"in a while"`); got != 1 {
+	if got := log.count(`"retry_after":"\"in a while\""`); got != 1 {
 		t.Errorf("lines with the ignored value: got %d, want 1", got)
 	}
 }
@@ -605,5 +605,36 @@ func TestRetryBudgetErrorSaysClientThrottled(t *testing.T) {
 	}
 	if got := mock.GetTotalCallCount(); got != 1 {
 		t.Errorf("attempts: got %d, want 1", got)
+	}
+}
+
+func TestPost503WithUnusableRetryAfterIsNotRetried(t *testing.T) {
+	for _, value := range []string{"", "0", "soon", "Mon, 02 Mar 2020 10:00:00 GMT"} {
+		t.Run(fmt.Sprintf("%q", value), func(t *testing.T) {
+			c, mock := sturdytest.NewClient(t)
+			resp := httpmock.NewStringResponse(503, "down")
+			resp.Header["Retry-After"] = []string{value}
+			mock.RegisterResponder("POST", apiURL, httpmock.ResponderFromResponse(resp))
+
+			_, err := c.R().SetBody("order").Post(apiURL)
+
+			if !errors.Is(err, sturdy.ErrNotIdempotent) {
+				t.Errorf("error: got %v, want ErrNotIdempotent", err)
+			}
+			if got := mock.GetTotalCallCount(); got != 1 {
+				t.Errorf("attempts: got %d, want 1", got)
+			}
+		})
+	}
+}
+
+func TestPostWithoutRetriesLeftSaysMayBeProcessed(t *testing.T) {
+	c, mock := sturdytest.NewClient(t, sturdy.WithMaxRetries(0))
+	mock.RegisterResponder("POST", apiURL, sturdytest.ConnectionReset)
+
+	_, err := c.R().SetBody("order").Post(apiURL)
+
+	if !errors.Is(err, sturdy.ErrNotIdempotent) {
+		t.Errorf("error: got %v, want ErrNotIdempotent, which says the request may have been processed", err)
 	}
 }

@@ -17,6 +17,11 @@ import (
 // memory so that a retry can send it again.
 const DefaultMaxReplayBytes = 10 << 20
 
+// errNoResponse replaces the nil error of a transport that returned
+// neither a response nor an error, which breaks the http.RoundTripper
+// contract.
+var errNoResponse = errors.New("sturdy: the next transport returned neither a response nor an error")
+
 // drainLimit caps the bytes read from a discarded response so that its
 // connection can go back to the pool; a longer body closes the connection.
 const drainLimit = 64 << 10
@@ -62,9 +67,12 @@ type Transport struct {
 	// middleware declare are always added.
 	Redactor middleware.Redactor
 
-	// CredentialHosts names hosts that may receive credentials when a
-	// redirect leaves the request's origin; see the type's doc. Each entry
-	// is a host name, or a host and port.
+	// CredentialHosts names hosts that may still receive credentials
+	// when a redirect leaves the origin (scheme, host and port) of the
+	// first request. On any other such redirect, every sensitive header
+	// and the Referer are removed, and always on a redirect from https to
+	// http. Each entry is a host name, which allows every port, or
+	// host:port.
 	CredentialHosts []string
 
 	// MaxReplayBytes caps the request body buffered in memory for retries
@@ -90,6 +98,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		start: time.Now(),
 	}
 	c.stripCredentials = t.leavesOrigin(req)
+	c.buffer = req.Context().Value(bufferBodiesKey{}) != nil
 	if t.CallTimeout <= 0 {
 		return c.run()
 	}
@@ -114,6 +123,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the idle connections of Next, when Next has
+// a CloseIdleConnections method, as *http.Transport has. http.Client
+// calls it from its own CloseIdleConnections.
+func (t *Transport) CloseIdleConnections() {
+	if closer, ok := t.next().(interface{ CloseIdleConnections() }); ok {
+		closer.CloseIdleConnections()
+	}
+}
+
 func (t *Transport) next() http.RoundTripper {
 	if t.Next == nil {
 		return http.DefaultTransport
@@ -131,6 +149,12 @@ type call struct {
 	getBody func() (io.ReadCloser, error)
 	bodyLen int64 // length of a buffered body, or -1
 	records []AttemptRecord
+
+	// buffer is set when the caller reads every response body in full,
+	// as resty does unless asked for the raw body. Each attempt then
+	// reads its final response's body itself, so a failure mid-body can
+	// be retried.
+	buffer bool
 
 	// stripCredentials is set for a redirect that leaves the origin of
 	// the first request: every attempt loses its sensitive headers.
@@ -161,8 +185,18 @@ func (c *call) run() (*http.Response, error) {
 			// the same way.
 			return nil, c.fail(a, nil, err)
 		}
+		if c.buffer && a.Response != nil && !c.retryable(a) {
+			// The response is final unless its body fails mid-way, which
+			// turns the attempt into a network error.
+			c.bufferBody(a)
+		}
 		if !c.retryable(a) {
 			return c.finish(a)
+		}
+		if c.ctx.Err() != nil {
+			// The call ended while the attempt ran: a retryable status
+			// is a failure, not an answer.
+			return c.giveUp(a, c.reason())
 		}
 
 		wait, stop := c.state.schedule(a)
@@ -209,11 +243,22 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 	}
 	if c.stripCredentials {
 		c.redactor().Strip(a.Request.Header)
+		// net/http sets Referer to the previous URL, whose query may
+		// hold a secret.
+		a.Request.Header.Del("Referer")
 	}
 
 	a.Start = time.Now()
 	resp, err := c.t.next().RoundTrip(a.Request)
 	a.Duration = time.Since(a.Start)
+	if resp == nil && err == nil {
+		err = errNoResponse
+	}
+	if resp != nil && resp.Request == nil {
+		// http.Client finds the previous hop of a redirect through
+		// Response.Request, which a custom transport may leave unset.
+		resp.Request = c.req
+	}
 	var body *attemptBody
 	if resp != nil {
 		body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
@@ -251,7 +296,7 @@ func (c *call) attemptContext() (context.Context, context.CancelFunc) {
 
 // retryable reports whether a failed in a way that the chain retries.
 func (c *call) retryable(a *middleware.Attempt) bool {
-	if c.state.schedule == nil || c.ctx.Err() != nil {
+	if c.state.schedule == nil {
 		return false
 	}
 	for _, cond := range c.state.retryIf {
@@ -290,8 +335,15 @@ func (c *call) giveUp(a *middleware.Attempt, reason error) (*http.Response, erro
 	}
 
 	// Keep the start of the body for the error, and hand the whole body
-	// on to the caller.
+	// on to the caller. A body that fails mid-way cannot be retried any
+	// more; the error already says why the call failed.
 	resp := a.Response
+	if c.buffer {
+		c.bufferBody(a)
+		if a.Response == nil {
+			return nil, c.fail(a, reason, nil)
+		}
+	}
 	body := resp.Body.(*attemptBody)
 	head, _ := io.ReadAll(io.LimitReader(body.ReadCloser, MaxErrorBodyBytes))
 	body.ReadCloser = struct {
@@ -450,6 +502,24 @@ func (c *call) setBody(req *http.Request, n int) error {
 		req.ContentLength = c.bodyLen
 	}
 	return nil
+}
+
+// bufferBody reads the body of a's response into memory within the
+// attempt, so that a body which fails mid-way fails the attempt, where the
+// chain can retry it, instead of failing later in the caller's read. On a
+// read error it closes the response and records the error as the
+// attempt's own.
+func (c *call) bufferBody(a *middleware.Attempt) {
+	body := a.Response.Body.(*attemptBody)
+	data, err := io.ReadAll(body.ReadCloser)
+	body.ReadCloser.Close()
+	if err != nil {
+		body.cancel()
+		a.Response = nil
+		a.Err = fmt.Errorf("reading response body: %w", err)
+		return
+	}
+	body.ReadCloser = io.NopCloser(bytes.NewReader(data))
 }
 
 // attemptBody is the body of a response that the chain hands on. Closing

@@ -87,6 +87,9 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 		if h == "" {
 			return Middleware{}, errors.New("middleware: signer header name is empty; list the header names the SignFunc returns")
 		}
+		if !validHeaderName(h) {
+			return Middleware{}, fmt.Errorf("middleware: signer header name %q is not a valid header name; use letters, digits and hyphens, such as X-Signature", h)
+		}
 		declared[i] = http.CanonicalHeaderKey(h)
 	}
 
@@ -163,4 +166,22 @@ func checkHeaderValue(what, value string) error {
 		}
 	}
 	return nil
+}
+
+// validHeaderName reports whether name is a header field name: one or
+// more token characters as RFC 9110 section 5.6.2 defines them.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -470,3 +470,13 @@ func TestSignerRejectsEmptyValue(t *testing.T) {
 		t.Errorf("BeforeAttempt: got %v, want an error naming the empty header", err)
 	}
 }
+
+func TestSignerRejectsInvalidHeaderName(t *testing.T) {
+	sign := func(*http.Request) (map[string]string, error) { return nil, nil }
+	for _, name := range []string{"X Bad", "X-Bad\r\nInjected: 1", "X:Colon"} {
+		_, err := middleware.Signer([]string{name}, sign)
+		if err == nil || !strings.Contains(err.Error(), "not a valid header name") {
+			t.Errorf("Signer(%q): got %v, want an error naming the header", name, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 )
 
 // HeaderIdempotencyKey is the request header by which a client asks the
@@ -39,7 +40,8 @@ func IsIdempotent(method string) bool {
 //   - the server answered 429 Too Many Requests, which rejects a request
 //     without processing it;
 //   - the server answered 503 Service Unavailable with a Retry-After
-//     header, its explicit statement that it is down and when to return.
+//     header that requests a usable wait, its explicit statement that it
+//     is down and when to return.
 //
 // A 503 without Retry-After may come from a proxy after the request
 // reached the application, so it is not safe for a POST. Neither are
@@ -58,7 +60,8 @@ func SafeToRetry(a *Attempt) bool {
 	case http.StatusTooManyRequests:
 		return true
 	case http.StatusServiceUnavailable:
-		return len(a.Response.Header.Values(HeaderRetryAfter)) > 0
+		_, ok := ParseRetryAfter(a.Response.Header.Values(HeaderRetryAfter), time.Now())
+		return ok
 	default:
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -64,10 +65,28 @@ func (b Backoff) Validate() error {
 	if b.Max != 0 && b.Max < b.base() {
 		return fmt.Errorf("middleware: backoff maximum wait %v is below the base wait %v; raise the maximum or lower the base", b.Max, b.base())
 	}
+	if b.Jitter != nil && IsNilValue(b.Jitter) {
+		return fmt.Errorf("middleware: backoff jitter is a nil %T; pass a value such as ProportionalJitter(0.25), FullJitter{} or NoJitter{}", b.Jitter)
+	}
 	if v, ok := b.Jitter.(interface{ Validate() error }); ok {
 		return v.Validate()
 	}
 	return nil
+}
+
+// IsNilValue reports whether v is nil or an interface holding a nil
+// pointer, map, slice, channel or function, which a plain v == nil check
+// misses.
+func IsNilValue(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 func (b Backoff) base() time.Duration {
@@ -109,7 +128,7 @@ func (b Backoff) Nominal(n int) time.Duration {
 // always at least one nanosecond.
 func (b Backoff) Wait(n int) time.Duration {
 	jitter := b.Jitter
-	if jitter == nil {
+	if jitter == nil || IsNilValue(jitter) {
 		jitter = ProportionalJitter(DefaultJitterFraction)
 	}
 	d := jitter.Apply(b.Nominal(n), b.random())

@@ -86,15 +86,19 @@ type LoggingConfig struct {
 //     reason, status when there was a response, and retry_after when the
 //     server's Retry-After timed the wait;
 //   - debug, before that warning, when the response's Retry-After header
-//     was ignored: method, url, attempt and the raw retry_after value;
+//     was ignored: method, url, attempt and the quoted retry_after values;
+//   - debug, after each attempt that got a response, when
+//     LoggingConfig.Body is set: method, url, attempt, status, duration
+//     and the redacted body;
 //   - info, when a call completes: method, url, status, duration,
 //     attempts;
 //   - error, once, when a call finally fails: method, url, attempts,
 //     duration, error, and the last status when there was a response.
 //
-// URLs are logged with passwords and secret-looking query values
-// redacted, as RedactURL does. Fields are built only when their level is
-// enabled.
+// URLs are logged with their user information and secret-looking query
+// values redacted, error text with the request's credentials redacted,
+// and headers and bodies as LoggingConfig says. Fields are built only
+// when their level is enabled.
 func Logging(c LoggingConfig) (Middleware, error) {
 	if c.MaxBodyBytes < 0 {
 		return Middleware{}, fmt.Errorf("middleware: logging MaxBodyBytes %d is negative; use 0 for the default of %d bytes or a positive cap", c.MaxBodyBytes, DefaultMaxLogBodyBytes)

@@ -57,8 +57,9 @@ type Redactor struct {
 }
 
 // IsSensitiveHeader reports whether the value of header name must not be
-// printed: it is one of DefaultSensitiveHeaders or listed in extra. Names
-// are compared case-insensitively.
+// printed: it is one of DefaultSensitiveHeaders, listed in extra, or
+// named like a secret, as Redactor.IsSensitiveHeader says. Names are
+// compared case-insensitively.
 func IsSensitiveHeader(name string, extra []string) bool {
 	return Redactor{Headers: extra}.IsSensitiveHeader(name)
 }
@@ -75,14 +76,24 @@ func RedactHeader(h http.Header, extra []string) http.Header {
 // contains one of DefaultSecretNames, in any case. A nil u gives "".
 func RedactURL(u *url.URL) string { return Redactor{}.URL(u) }
 
+// publicHeaders are headers whose names contain a secret word but whose
+// values are not credentials.
+var publicHeaders = []string{HeaderIdempotencyKey, "Access-Control-Allow-Credentials"}
+
 // IsSensitiveHeader reports whether the value of header name must not be
-// printed, comparing names case-insensitively.
+// printed, comparing names case-insensitively. A header is sensitive when
+// it is one of DefaultSensitiveHeaders, listed in r.Headers, or named like
+// a secret, as X-Api-Key and X-Auth-Token are (see IsSecretName), except
+// Idempotency-Key and Access-Control-Allow-Credentials.
 func (r Redactor) IsSensitiveHeader(name string) bool {
 	key := http.CanonicalHeaderKey(name)
 	if slices.Contains(defaultSensitiveHeaders, key) {
 		return true
 	}
-	return slices.ContainsFunc(r.Headers, func(e string) bool { return strings.EqualFold(e, key) })
+	if slices.ContainsFunc(r.Headers, func(e string) bool { return strings.EqualFold(e, key) }) {
+		return true
+	}
+	return r.IsSecretName(key) && !slices.Contains(publicHeaders, key)
 }
 
 // IsSecretName reports whether a query parameter or JSON field with this
@@ -291,7 +302,9 @@ func (r Redactor) Body(body []byte, contentType string, max int, secrets []strin
 	default:
 		text = string(body)
 	}
-	text = r.Text(text, secrets)
+	// Message catches what the structured passes above could not parse,
+	// such as JSON cut short by a log cap.
+	text = r.Text(r.Message(text), secrets)
 	if max > 0 && len(text) > max {
 		cut := max
 		for cut > 0 && !utf8.RuneStart(text[cut]) {

@@ -27,11 +27,17 @@ func TestIsSensitiveHeader(t *testing.T) {
 		{"API-AUTH-SIGNATURE", nil, true},
 		{"Content-Type", nil, false},
 		{"X-Request-Id", nil, false},
-		{"X-Api-Key", nil, false},
+		{"X-Api-Key", nil, true},
+		{"X-Auth-Token", nil, true},
+		{"X-Signature", nil, true},
+		{"Idempotency-Key", nil, false},
+		{"Access-Control-Allow-Credentials", nil, false},
+		{"X-Partner-Id", nil, false},
 		{"", nil, false},
 		{"x-api-key", []string{"X-Api-Key"}, true},
 		{"X-API-KEY", []string{"X-Api-Key"}, true},
 		{"X-Other", []string{"X-Api-Key"}, false},
+		{"X-Partner-Id", []string{"x-partner-id"}, true},
 		{"Authorization", []string{"X-Api-Key"}, true},
 	}
 	for _, tt := range tests {
@@ -42,13 +48,13 @@ func TestIsSensitiveHeader(t *testing.T) {
 }
 
 func TestIsSensitiveHeaderExtraAnyCase(t *testing.T) {
-	for _, extra := range [][]string{{"x-api-key"}, {"X-API-KEY"}} {
-		if !middleware.IsSensitiveHeader("X-Api-Key", extra) {
-			t.Errorf("IsSensitiveHeader(%q, %q): got false, want true", "X-Api-Key", extra)
+	for _, extra := range [][]string{{"x-tenant"}, {"X-TENANT"}} {
+		if !middleware.IsSensitiveHeader("X-Tenant", extra) {
+			t.Errorf("IsSensitiveHeader(%q, %q): got false, want true", "X-Tenant", extra)
 		}
-		h := http.Header{"X-Api-Key": {"key-secret"}}
-		if got := middleware.RedactHeader(h, extra).Get("X-Api-Key"); got != middleware.Redacted {
-			t.Errorf("RedactHeader with extra %q: X-Api-Key got %q, want %q", extra, got, middleware.Redacted)
+		h := http.Header{"X-Tenant": {"tenant-secret"}}
+		if got := middleware.RedactHeader(h, extra).Get("X-Tenant"); got != middleware.Redacted {
+			t.Errorf("RedactHeader with extra %q: X-Tenant got %q, want %q", extra, got, middleware.Redacted)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -128,10 +129,10 @@ func (c RetryConfig) maxRetries() int {
 // errors, per-attempt timeouts and the configured statuses as retryable,
 // and before each retry checks, in order:
 //
-//   - the retry count: MaxRetries, or the request's own count from
-//     WithRequestMaxRetries;
 //   - that the request may be sent again (see IsIdempotent and
 //     SafeToRetry), else the call ends with ErrNotIdempotent;
+//   - the retry count: MaxRetries, or the request's own count from
+//     WithRequestMaxRetries;
 //   - the wait: the server's Retry-After on 429 and 503, as
 //     RetryAfterPolicy says, else the Backoff;
 //   - that the wait ends before the deadline of the call's context, else
@@ -204,11 +205,13 @@ func (r *retrier) schedule(a *Attempt) (time.Duration, error) {
 	if settings.hasMaxRetries {
 		limit = settings.maxRetries
 	}
-	if a.Number > limit {
-		return 0, ErrRetriesExhausted
-	}
+	// Check safety first, so that a request that may have been processed
+	// says so even when it had no retry left.
 	if !r.config.RetryNonIdempotent && !settings.idempotent && !SafeToRetry(a) {
 		return 0, ErrNotIdempotent
+	}
+	if a.Number > limit {
+		return 0, ErrRetriesExhausted
 	}
 	wait, err := r.wait(a)
 	if err != nil {
@@ -239,7 +242,7 @@ func (r *retrier) wait(a *Attempt) (time.Duration, error) {
 	}
 	requested, ok := ParseRetryAfter(values, time.Now())
 	if !ok {
-		a.RetryAfterIgnored = strings.Join(values, ", ")
+		a.RetryAfterIgnored = quoteValues(values)
 		return backoff.Wait(a.Number), nil
 	}
 
@@ -252,6 +255,16 @@ func (r *retrier) wait(a *Attempt) (time.Duration, error) {
 		requested = limit
 	}
 	return retryAfterJitter(requested, backoff.random()), nil
+}
+
+// quoteValues joins header values, each quoted, so that an empty value
+// still shows.
+func quoteValues(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = strconv.Quote(v)
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // IsRetryable reports whether attempt a failed in a way that is worth

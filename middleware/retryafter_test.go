@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestRetryAfterTimesRetry(t *testing.T) {
 }
 
 func TestRetryAfterIgnoredValueIsRecorded(t *testing.T) {
-	for _, values := range [][]string{{"soon"}, {"-1"}, {"1.5"}, {"Mon, 02 Mar 2020 10:00:00 GMT"}, {"5", "9"}} {
+	for _, values := range [][]string{{"soon"}, {"-1"}, {"1.5"}, {""}, {"Mon, 02 Mar 2020 10:00:00 GMT"}, {"5", "9"}} {
 		t.Run(strings.Join(values, "|"), func(t *testing.T) {
 			mw := retryMiddleware(t, middleware.RetryConfig{
 				Backoff: middleware.Backoff{Jitter: middleware.NoJitter{}},
@@ -175,8 +176,12 @@ func TestRetryAfterIgnoredValueIsRecorded(t *testing.T) {
 			if err != nil || wait != time.Second {
 				t.Errorf("Schedule: got %v, %v; want the backoff's 1s", wait, err)
 			}
-			if a.RetryAfterIgnored != strings.Join(values, ", ") {
-				t.Errorf("RetryAfterIgnored: got %q, want %q", a.RetryAfterIgnored, strings.Join(values, ", "))
+			quoted := make([]string, len(values))
+			for i, v := range values {
+				quoted[i] = strconv.Quote(v)
+			}
+			if want := strings.Join(quoted, ", "); a.RetryAfterIgnored != want {
+				t.Errorf("RetryAfterIgnored: got %q, want %q", a.RetryAfterIgnored, want)
 			}
 		})
 	}

@@ -35,7 +35,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	err := run(os.Args[1:], os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flag package has printed the usage
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -47,19 +51,27 @@ type settings struct {
 	authID    string
 	signature string
 	baseWait  time.Duration
-	level     string
+	// baseWaitSet records whether -base-wait was given.
+	baseWaitSet bool
+	level       string
 }
 
-func parseFlags(args []string) (settings, error) {
+func parseFlags(args []string, out io.Writer) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(out)
 	fs.StringVar(&s.baseURL, "base-url", os.Getenv("STURDY_BASE_URL"), "URL of a real API to call instead of the local server (env STURDY_BASE_URL)")
 	fs.StringVar(&s.path, "path", "/", "path to GET on the real API given by -base-url")
 	fs.StringVar(&s.authID, "auth-id", envOr("STURDY_AUTH_ID", "demo-id"), "value of the api-auth-id header (env STURDY_AUTH_ID)")
 	fs.StringVar(&s.signature, "auth-signature", envOr("STURDY_AUTH_SIGNATURE", "demo-signature"), "value of the api-auth-signature header (env STURDY_AUTH_SIGNATURE)")
-	fs.DurationVar(&s.baseWait, "base-wait", 50*time.Millisecond, "wait before the first retry; the library's default is 1s")
+	fs.DurationVar(&s.baseWait, "base-wait", 50*time.Millisecond, "wait before the first retry against the local server, and against -base-url when given; without it a real API gets the library's default of 1s")
 	fs.StringVar(&s.level, "log-level", "debug", "lowest log level shown: debug, info, warn or error")
 	err := fs.Parse(args)
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "base-wait" {
+			s.baseWaitSet = true
+		}
+	})
 	return s, err
 }
 
@@ -80,7 +92,7 @@ func envOr(name, fallback string) string {
 }
 
 func run(args []string, out io.Writer) error {
-	s, err := parseFlags(args)
+	s, err := parseFlags(args, out)
 	if err != nil {
 		return err
 	}
@@ -98,6 +110,11 @@ func run(args []string, out io.Writer) error {
 		return callRealAPI(s, log)
 	}
 
+	// Check the options before starting the server, so a bad flag fails
+	// fast.
+	if _, err := sturdy.New(sturdy.WithHeaderAuth(s.authID, s.signature), sturdy.WithBackoff(s.baseWait, 30*time.Second)); err != nil {
+		return err
+	}
 	server, err := startServer()
 	if err != nil {
 		return err
@@ -195,11 +212,15 @@ func outage(c *sturdy.Client, _ settings, log zerolog.Logger) error {
 // callRealAPI makes one GET through the default stack to the API given on
 // the command line.
 func callRealAPI(s settings, log zerolog.Logger) error {
-	client, err := sturdy.New(
+	opts := []sturdy.Option{
 		sturdy.WithBaseURL(s.baseURL),
 		sturdy.WithHeaderAuth(s.authID, s.signature),
 		sturdy.WithLogger(log),
-	)
+	}
+	if s.baseWaitSet {
+		opts = append(opts, sturdy.WithBackoff(s.baseWait, 30*time.Second))
+	}
+	client, err := sturdy.New(opts...)
 	if err != nil {
 		return err
 	}

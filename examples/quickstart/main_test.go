@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,5 +66,13 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 	}
 	if err := run([]string{"-base-wait=0s"}, &out); err == nil || !strings.Contains(err.Error(), "base wait 0s") {
 		t.Errorf("run: got %v, want an error naming the wait", err)
+	}
+}
+
+func TestDemoHelpIsNotAnError(t *testing.T) {
+	var out bytes.Buffer
+	err := run([]string{"-help"}, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run -help: got %v, want flag.ErrHelp, which main treats as success", err)
 	}
 }

@@ -1,0 +1,264 @@
+package sturdy_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+
+	"github.com/sturdyhttp/sturdy"
+	"github.com/sturdyhttp/sturdy/middleware"
+)
+
+// cutBody answers its first n requests with a Content-Length of 1000 and
+// 5 bytes of body, then closes the connection; later requests get "ok".
+func cutBody(n int64) func(int64, http.ResponseWriter, *http.Request) {
+	return func(i int64, w http.ResponseWriter, r *http.Request) {
+		if i > n {
+			io.WriteString(w, "ok")
+			return
+		}
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "short")
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}
+}
+
+func TestBodyCutShortIsRetried(t *testing.T) {
+	srv := newLoopback(t, cutBody(2))
+	c := newFastClient(t)
+
+	resp, err := c.R().Get(srv.URL)
+
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if resp.String() != "ok" {
+		t.Errorf("body: got %q, want ok", resp.String())
+	}
+	if n := srv.requests.Load(); n != 3 {
+		t.Errorf("server requests: got %d, want 3", n)
+	}
+}
+
+func TestBodyCutShortExhaustsAsSturdyError(t *testing.T) {
+	srv := newLoopback(t, cutBody(100))
+	c := newFastClient(t, sturdy.WithMaxRetries(2))
+
+	_, err := c.R().Get(srv.URL)
+
+	var se *sturdy.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error: got %v (%T), want *sturdy.Error", err, err)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.Is(err, sturdy.ErrRetriesExhausted) {
+		t.Errorf("error: got %v, want unexpected EOF and ErrRetriesExhausted", err)
+	}
+	if len(se.Attempts) != 3 {
+		t.Errorf("attempts: got %d, want 3", len(se.Attempts))
+	}
+}
+
+func TestBodyCutShortOnPostIsNotRetried(t *testing.T) {
+	srv := newLoopback(t, cutBody(100))
+	c := newFastClient(t)
+
+	_, err := c.R().SetBody("order").Post(srv.URL)
+
+	if !errors.Is(err, sturdy.ErrNotIdempotent) {
+		t.Errorf("error: got %v, want ErrNotIdempotent", err)
+	}
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("server requests: got %d, want 1", n)
+	}
+}
+
+func TestSlowBodyIsRetriedWithinAttemptTimeout(t *testing.T) {
+	srv := newLoopback(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+		if n > 1 {
+			io.WriteString(w, "ok")
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		for i := 0; i < 100; i++ {
+			if _, err := io.WriteString(w, "."); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	c := newFastClient(t, sturdy.WithTimeout(150*time.Millisecond))
+
+	resp, err := c.R().Get(srv.URL)
+
+	if err != nil || resp.String() != "ok" {
+		t.Fatalf("Get: got %q, %v; want ok after a retry", resp.String(), err)
+	}
+	if n := srv.requests.Load(); n != 2 {
+		t.Errorf("server requests: got %d, want 2", n)
+	}
+}
+
+func TestRawResponseIsStreamed(t *testing.T) {
+	release := make(chan struct{})
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first part;")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "second part")
+	})
+	c := newFastClient(t)
+
+	resp, err := c.R().SetDoNotParseResponse(true).Get(srv.URL)
+	if err != nil {
+		close(release)
+		t.Fatalf("Get: %v", err)
+	}
+	// The call returned while the server still holds back the rest, so
+	// nothing buffered the body.
+	close(release)
+	defer resp.RawBody().Close()
+	body, err := io.ReadAll(resp.RawBody())
+	if err != nil || string(body) != "first part;second part" {
+		t.Errorf("raw body: got %q, %v", body, err)
+	}
+}
+
+func TestStatusAfterCallEndsIsAnError(t *testing.T) {
+	srv := newLoopback(t, failFirst(100, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := newFastClient(t, sturdy.WithMiddleware(middleware.Middleware{
+		Name: "cancel-after-attempt",
+		AfterAttempt: func(*middleware.Attempt) error {
+			cancel()
+			return nil
+		},
+	}))
+
+	resp, err := c.R().SetContext(ctx).Get(srv.URL)
+
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error: got %v with status %d, want context.Canceled", err, resp.StatusCode())
+	}
+	var se *sturdy.Error
+	if !errors.As(err, &se) {
+		t.Errorf("error: got %T, want *sturdy.Error", err)
+	}
+}
+
+func TestClientCloseIdleConnections(t *testing.T) {
+	var closed atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := sturdy.New(sturdy.WithoutLogging())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.R().Get(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+
+	c.CloseIdleConnections()
+
+	deadline := time.Now().Add(5 * time.Second)
+	for closed.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if closed.Load() == 0 {
+		t.Error("the idle connection is still open after CloseIdleConnections")
+	}
+}
+
+func TestTransportWithoutResponseOrError(t *testing.T) {
+	c, err := sturdy.New(sturdy.WithoutRetry(), sturdy.WithoutLogging(),
+		sturdy.WithTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, nil })))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = c.R().Get(apiURL)
+
+	if err == nil || !strings.Contains(err.Error(), "neither a response nor an error") {
+		t.Errorf("error: got %v, want one naming the broken transport", err)
+	}
+}
+
+func TestTypedNilValuesAreRejected(t *testing.T) {
+	var jitter *middleware.ProportionalJitter
+	var transport *http.Transport
+	cases := map[string]sturdy.Option{
+		"jitter":    sturdy.WithJitter(jitter),
+		"transport": sturdy.WithTransport(transport),
+	}
+	for name, opt := range cases {
+		if _, err := sturdy.New(opt); err == nil || !strings.Contains(err.Error(), "nil") {
+			t.Errorf("%s: got %v, want an error saying it is nil", name, err)
+		}
+	}
+	if d := (middleware.Backoff{Jitter: (*middleware.FullJitter)(nil)}).Wait(1); d <= 0 {
+		t.Errorf("Backoff.Wait with a nil jitter: got %v, want a positive wait", d)
+	}
+	var chain *sturdy.Chain
+	if names := chain.Names(); len(names) != 0 {
+		t.Errorf("nil chain names: got %v", names)
+	}
+	if err := chain.Append(middleware.Middleware{Name: "x"}); err == nil {
+		t.Error("Append on a nil chain: got nil, want an error")
+	}
+}
+
+func TestMockTransportWithoutResponseRequest(t *testing.T) {
+	// A responder that leaves Response.Request unset must not hide a
+	// redirect's previous hop from the credential check.
+	mock := httpmock.NewMockTransport()
+	mock.RegisterResponder("GET", "http://127.0.0.1:1/start", func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(http.StatusFound, "")
+		resp.Header.Set("Location", "http://127.0.0.2:1/final")
+		return resp, nil
+	})
+	var got string
+	mock.RegisterResponder("GET", "http://127.0.0.2:1/final", func(r *http.Request) (*http.Response, error) {
+		got = r.Header.Get("Authorization")
+		return httpmock.NewStringResponse(200, "ok"), nil
+	})
+	c, err := sturdy.New(sturdy.WithBearerToken("token-value"), sturdy.WithTransport(mock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.R().Get("http://127.0.0.1:1/start"); err != nil {
+		t.Fatal(err)
+	}
+	if got != "" {
+		t.Errorf("Authorization at the other host: got %q, want none", got)
+	}
+}
