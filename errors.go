@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -115,7 +116,7 @@ type AttemptRecord struct {
 // Error returns a one-line description: the request, the number of
 // attempts, the last outcome and the reason retrying stopped. Credentials
 // of the request are Redacted wherever an underlying error quotes them.
-func (e *Error) Error() string {
+func (e Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sturdy: %s %s: ", e.Method, e.URL)
 	switch n := len(e.Attempts); n {
@@ -135,6 +136,17 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (%v)", e.Reason)
 	}
 	return middleware.Redactor{}.Text(b.String(), e.secrets)
+}
+
+// Format prints the error's redacted text for every verb, and with %#v
+// a redacted Go-syntax summary, so that no verb prints the credentials
+// that the error keeps to scrub its text.
+func (e Error) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprintf(f, "&sturdy.Error{Method:%q, URL:%q, Attempts:%d, Message:%q}", e.Method, e.URL, len(e.Attempts), e.Error())
+		return
+	}
+	io.WriteString(f, e.Error())
 }
 
 // MarshalJSON encodes the error as an object of its redacted parts, so
@@ -187,6 +199,10 @@ type redactedError struct {
 
 func (e redactedError) Error() string { return e.text }
 func (e redactedError) Unwrap() error { return e.err }
+
+// Format prints the redacted text for every verb, %#v included, which
+// would otherwise print the original error.
+func (e redactedError) Format(f fmt.State, _ rune) { io.WriteString(f, e.text) }
 
 // redactError returns err, or a redactedError when its text quotes one of
 // the secrets.

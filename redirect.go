@@ -38,20 +38,42 @@ func (t *Transport) leavesOrigin(req *http.Request) bool {
 }
 
 func isDowngrade(from, to *url.URL) bool {
-	return strings.EqualFold(from.Scheme, "https") && strings.EqualFold(to.Scheme, "http")
+	return asciiEqualFold(from.Scheme, "https") && asciiEqualFold(to.Scheme, "http")
 }
 
 func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+	return asciiEqualFold(a.Scheme, b.Scheme) &&
+		asciiEqualFold(a.Hostname(), b.Hostname()) &&
 		effectivePort(a) == effectivePort(b)
+}
+
+// asciiEqualFold compares a and b ignoring the case of ASCII letters
+// only. Host names differ when their other characters differ, even where
+// Unicode folding would equate them, as σ and ς.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func effectivePort(u *url.URL) string {
 	if p := u.Port(); p != "" {
 		return p
 	}
-	switch strings.ToLower(u.Scheme) {
+	switch strings.ToLower(u.Scheme) { // only http and https matter, both ASCII
 	case "https":
 		return "443"
 	case "http":
@@ -66,7 +88,7 @@ func (t *Transport) isCredentialHost(u *url.URL) bool {
 		if err != nil {
 			host, port = entry, ""
 		}
-		if !strings.EqualFold(strings.Trim(host, "[]"), u.Hostname()) {
+		if !asciiEqualFold(strings.Trim(host, "[]"), u.Hostname()) {
 			continue
 		}
 		if port == "" || port == effectivePort(u) {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/rs/zerolog"
 
 	"github.com/sturdyhttp/sturdy"
@@ -371,7 +372,11 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 		t.Fatalf("json.Marshal: %v", jerr)
 	}
 	assertNoSentinel(t, "JSON", string(data))
-	assertNoSentinel(t, "%+v", fmt.Sprintf("%+v", se))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		assertNoSentinel(t, verb+" of the error", fmt.Sprintf(verb, se))
+		assertNoSentinel(t, verb+" of the dereferenced error", fmt.Sprintf(verb, *se))
+		assertNoSentinel(t, verb+" of Error.Err", fmt.Sprintf(verb, se.Err))
+	}
 	var urlErr *url.Error
 	if !errors.As(err, &urlErr) {
 		t.Error("errors.As: the transport's *url.Error is no longer reachable")
@@ -403,22 +408,27 @@ func TestErrorResponseHeadersRedacted(t *testing.T) {
 }
 
 func TestConfigurationPrintsRedacted(t *testing.T) {
-	cfg := middleware.HeaderAuthConfig{ID: secretID, Signature: secretSignature}
+	cfg := middleware.HeaderAuthConfig{ID: middleware.NewSecret(secretID), Signature: middleware.NewSecret(secretSignature)}
 	wrapper := struct {
 		Name string
 		Auth middleware.HeaderAuthConfig
 		Key  middleware.Secret
-	}{"inventory", cfg, secretAPIKey}
+		keys map[middleware.Secret]int
+	}{"inventory", cfg, middleware.NewSecret(secretAPIKey), nil}
+	byKey := map[middleware.Secret]int{middleware.NewSecret(secretToken): 1}
 
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%p", "%T"} {
 		assertNoSentinel(t, verb, fmt.Sprintf(verb, cfg))
 		assertNoSentinel(t, verb+" of a wrapping struct", fmt.Sprintf(verb, wrapper))
 	}
-	data, err := json.Marshal(wrapper)
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range []any{wrapper, byKey, wrapper.Key} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertNoSentinel(t, "JSON", string(data))
 	}
-	assertNoSentinel(t, "JSON", string(data))
+	assertNoSentinel(t, "%v of a map keyed by secrets", fmt.Sprintf("%v", byKey))
 	var out bytes.Buffer
 	logger := zerolog.New(&out)
 	logger.Info().Object("auth", cfg).Interface("config", wrapper).Stringer("key", wrapper.Key).Msg("config")
@@ -499,4 +509,140 @@ func newLoopbackTLS(t *testing.T) *httptest.Server {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+func TestServerTLSAlertIsFinal(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secure")
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	var attempts int
+	c := newFastClient(t,
+		sturdy.WithTLSConfig(&tls.Config{RootCAs: pool}),
+		sturdy.WithMiddleware(middleware.Middleware{
+			Name:          "count",
+			BeforeAttempt: func(*middleware.Attempt) error { attempts++; return nil },
+		}))
+
+	_, err := c.R().Get(srv.URL)
+
+	if err == nil {
+		t.Fatal("Get: got no error, want the server's TLS alert")
+	}
+	if attempts != 1 {
+		t.Errorf("attempts: got %d, want 1 (a TLS alert from the server is final): %v", attempts, err)
+	}
+}
+
+func TestBeforeHookErrorIsScrubbed(t *testing.T) {
+	quoting := middleware.Middleware{
+		Name: "quoting",
+		BeforeAttempt: func(a *middleware.Attempt) error {
+			return fmt.Errorf("refusing to send %s", a.Request.Header.Get(middleware.HeaderAuthSignature))
+		},
+	}
+	var out bytes.Buffer
+	c, err := sturdy.New(sturdy.WithHeaderAuth(secretID, secretSignature), sturdy.WithMiddleware(quoting),
+		sturdy.WithLogger(zerolog.New(&out)), sturdy.WithTransport(echoHeaders{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = c.R().Get("http://127.0.0.1/")
+
+	if err == nil {
+		t.Fatal("Get: got no error, want the hook's")
+	}
+	assertNoSentinel(t, "error", err.Error())
+	assertNoSentinel(t, "log", out.String())
+}
+
+func TestErrorTextScrubbingForms(t *testing.T) {
+	const secret = "pa ss/wörd+1"
+	r := middleware.Redactor{}
+	forms := []string{
+		secret,
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		strings.ToLower(url.QueryEscape(secret)),
+		fmt.Sprintf("%q", secret),
+	}
+	for _, form := range forms {
+		got := r.Text("failed near "+form+" here", []string{secret})
+		if strings.Contains(got, "ss/w") || strings.Contains(got, "ss%2F") || strings.Contains(got, "ss%2f") {
+			t.Errorf("Text with %q: got %q", form, got)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	req.SetBasicAuth(secretUser, secretPassword)
+	got := r.Text("user "+secretUser+" password "+secretPassword, r.Secrets(req))
+	assertNoSentinel(t, "decoded basic credentials", got)
+}
+
+func TestBodyRedaction(t *testing.T) {
+	r := middleware.Redactor{}
+	longToken := strings.Repeat("x", 40) + secretToken
+	cases := []struct {
+		name, contentType, body string
+	}{
+		{"JSON cut inside a secret", "application/json", `{"user":"a","token":"` + longToken + `","more":1}`},
+		{"secret array", "application/json", `{"keys":["` + secretAPIKey + `"],"ok":true}`},
+		{"escaped key", "application/json", `{"pass\u0077ord":"` + secretPassword + `"}`},
+		{"cut secret array", "application/json", `{"keys":["` + secretAPIKey + `","`},
+		{"form, odd case", "Application/X-WWW-Form-Urlencoded", "password=" + secretPassword + "&scope=read"},
+		{"form as text", "text/plain", "access_token=" + secretToken + "&scope=read"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := r.Body([]byte(tc.body), tc.contentType, 30, nil)
+			assertNoSentinel(t, "body", got)
+			if got := r.Body([]byte(tc.body), tc.contentType, 0, nil); !strings.Contains(got, middleware.Redacted) {
+				t.Errorf("uncut body: got %q, want a redacted value", got)
+			}
+		})
+	}
+}
+
+func TestURLFragmentAndSemicolonRedacted(t *testing.T) {
+	for _, raw := range []string{
+		"https://app.test/cb#access_token=" + secretToken + "&state=1",
+		"https://app.test/x?page=1;token=" + secretToken,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertNoSentinel(t, "RedactURL", middleware.RedactURL(u))
+	}
+}
+
+func TestRedirectHostUnicodeFolding(t *testing.T) {
+	// σ and ς fold to the same letter in Unicode but are different host
+	// names, so the second host is another origin.
+	var got string
+	mock := httpmock.NewMockTransport()
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Hostname() == "apiσ.test" {
+			resp := httpmock.NewStringResponse(http.StatusFound, "")
+			resp.Header.Set("Location", "http://apiς.test/final")
+			return resp, nil
+		}
+		got = r.Header.Get("Authorization")
+		return httpmock.NewStringResponse(200, "ok"), nil
+	})
+	c, err := sturdy.New(sturdy.WithBearerToken(secretToken), sturdy.WithTransport(mock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.R().Get("http://apiσ.test/start"); err != nil {
+		t.Fatal(err)
+	}
+	if got != "" {
+		t.Errorf("Authorization at the other host: got %q, want none", got)
+	}
 }

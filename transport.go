@@ -238,7 +238,9 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 		if err := h.fn(a); err != nil {
 			cancel()
 			closeRequestBody(a.Request)
-			return nil, fmt.Errorf("middleware %q before attempt %d: %w", h.name, n, err)
+			// a goes back so that the error is scrubbed of the headers
+			// that earlier hooks set on its request.
+			return a, fmt.Errorf("middleware %q before attempt %d: %w", h.name, n, err)
 		}
 	}
 	if c.stripCredentials {

@@ -176,8 +176,8 @@ func (l loggingHooks) beforeAttempt(a *Attempt) error {
 }
 
 // afterAttempt logs the response of each attempt with its body, when
-// LoggingConfig.Body is set. It reads up to MaxBodyBytes of the body and
-// puts them back in front of the rest, so the caller still reads it all.
+// LoggingConfig.Body is set. It reads the start of the body and puts it
+// back in front of the rest, so the caller still reads it all.
 func (l loggingHooks) afterAttempt(a *Attempt) error {
 	log := l.logger(a.CallContext)
 	if log == nil || a.Response == nil {
@@ -189,7 +189,9 @@ func (l loggingHooks) afterAttempt(a *Attempt) error {
 	}
 	r := l.redactor(a.SensitiveHeaders)
 	resp := a.Response
-	head, err := io.ReadAll(io.LimitReader(resp.Body, int64(l.config.MaxBodyBytes)+1))
+	// Read well past the cap, so that a JSON body usually parses whole
+	// and is redacted field by field before it is cut.
+	head, err := io.ReadAll(io.LimitReader(resp.Body, int64(max(l.config.MaxBodyBytes, bodyParseBytes))))
 	resp.Body = prefixedBody{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 	e = withRequest(e, a.Request, r).
 		Int(FieldAttempt, a.Number).
@@ -202,6 +204,10 @@ func (l loggingHooks) afterAttempt(a *Attempt) error {
 	e.Msg(MessageResponse)
 	return nil
 }
+
+// bodyParseBytes is the least of a response body that body logging reads
+// before it redacts and cuts the text.
+const bodyParseBytes = 64 << 10
 
 // prefixedBody is a response body whose first bytes were read for a log
 // line and put back in front of the rest.

@@ -2,11 +2,13 @@ package middleware
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -148,7 +150,7 @@ func (r Redactor) URL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	if u.User == nil && u.RawQuery == "" {
+	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
 		return u.String()
 	}
 	c := *u
@@ -160,6 +162,11 @@ func (r Redactor) URL(u *url.URL) string {
 	if c.RawQuery != "" {
 		c.RawQuery = r.query(c.RawQuery)
 	}
+	if c.Fragment != "" && strings.Contains(c.Fragment, "=") {
+		// An OAuth implicit grant returns its token in the fragment.
+		c.Fragment = r.query(c.Fragment)
+		c.RawFragment = ""
+	}
 	return c.String()
 }
 
@@ -167,7 +174,21 @@ func (r Redactor) URL(u *url.URL) string {
 // raw text so that the order and encoding of other parameters stay as they
 // were, and it handles text that url.ParseQuery would reject.
 func (r Redactor) query(raw string) string {
-	parts := strings.Split(raw, "&")
+	parts := strings.FieldsFunc(raw, func(c rune) bool { return c == '&' || c == ';' })
+	if len(parts) == 0 {
+		return raw
+	}
+	seps := make([]byte, 0, len(parts))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '&' || raw[i] == ';' {
+			seps = append(seps, raw[i])
+		}
+	}
+	if len(seps) != len(parts)-1 {
+		// Empty parameters, as in "a=1&&b=2": keep the simple split.
+		parts = strings.Split(raw, "&")
+		seps = nil
+	}
 	for i, part := range parts {
 		name, _, hasValue := strings.Cut(part, "=")
 		if !hasValue {
@@ -181,7 +202,17 @@ func (r Redactor) query(raw string) string {
 			parts[i] = name + "=" + Redacted
 		}
 	}
-	return strings.Join(parts, "&")
+	if seps == nil {
+		return strings.Join(parts, "&")
+	}
+	var b strings.Builder
+	for i, part := range parts {
+		if i > 0 {
+			b.WriteByte(seps[i-1])
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 // Secrets returns the secret values that req carries: the values of its
@@ -198,8 +229,13 @@ func (r Redactor) Secrets(req *http.Request) []string {
 			out = append(out, values...)
 			for _, v := range values {
 				// "Bearer abc" may be quoted as "abc" alone.
-				if _, token, ok := strings.Cut(v, " "); ok {
-					out = append(out, token)
+				scheme, token, ok := strings.Cut(v, " ")
+				if !ok {
+					continue
+				}
+				out = append(out, token)
+				if strings.EqualFold(scheme, "Basic") {
+					out = append(out, basicCredentials(token)...)
 				}
 			}
 		}
@@ -220,37 +256,87 @@ func (r Redactor) Secrets(req *http.Request) []string {
 	return out
 }
 
+// basicCredentials returns the user:password pair of a Basic token, and
+// each half.
+func basicCredentials(token string) []string {
+	decoded, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		return nil
+	}
+	user, password, _ := strings.Cut(string(decoded), ":")
+	return []string{string(decoded), user, password}
+}
+
 // minSecretLen is the shortest secret that Text replaces: shorter values
 // would match ordinary words and numbers in the text.
 const minSecretLen = 4
 
-// Text returns s with every occurrence of each secret, and of its
-// URL-encoded form, replaced by Redacted. Secrets shorter than four bytes
-// are left alone, because they would match ordinary text.
+// Text returns s with every occurrence of each secret replaced by
+// Redacted, in the forms in which text commonly quotes it: as it is,
+// query- and path-escaped with upper- or lower-case hex, and escaped
+// inside a Go or JSON string. Secrets shorter than four bytes are left
+// alone, because they would match ordinary text.
 func (r Redactor) Text(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if len(secret) < minSecretLen {
 			continue
 		}
-		s = strings.ReplaceAll(s, secret, Redacted)
-		if escaped := url.QueryEscape(secret); escaped != secret {
-			s = strings.ReplaceAll(s, escaped, Redacted)
+		for _, form := range encodings(secret) {
+			s = strings.ReplaceAll(s, form, Redacted)
 		}
 	}
 	return s
 }
 
+// encodings returns secret and the escaped forms of it that differ from
+// it, longest first, so that a longer form is replaced before a shorter
+// one inside it.
+func encodings(secret string) []string {
+	quoted := strconv.Quote(secret)
+	jsonText, _ := json.Marshal(secret)
+	forms := []string{
+		secret,
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		lowerHex(url.QueryEscape(secret)),
+		lowerHex(url.PathEscape(secret)),
+		quoted[1 : len(quoted)-1],
+		string(jsonText[1 : len(jsonText)-1]),
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(forms)
+}
+
+// lowerHex rewrites the hex digits of percent escapes in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1] = lowerASCII(b[i+1])
+			b[i+2] = lowerASCII(b[i+2])
+		}
+	}
+	return string(b)
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 var (
 	// headerLine matches "Name: value" in a dump or a curl command; the
 	// value ends at a quote or the end of the line.
-	headerLine = regexp.MustCompile(`([A-Za-z0-9-]+)[ \t]*:[ \t]*([^'"\r\n]*)`)
-	// queryPair matches a query parameter in a URL or form.
-	queryPair = regexp.MustCompile(`([?&;])([^=&?;\s'"#]+)=([^&;\s'"#]*)`)
+	headerLine = regexp.MustCompile(`([A-Za-z0-9_-]+)[ \t]*:[ \t]*([^'"\r\n]*)`)
+	// queryPair matches a query or form parameter in a URL, a form body
+	// or a curl command's -d argument.
+	queryPair = regexp.MustCompile(`(^|[?&;#\s'"])([^=&?;#\s'"]+)=([^&;\s'"#]*)`)
 	// userInfo matches the user information of a URL.
 	userInfo = regexp.MustCompile(`(://)[^/\s@'"]+@`)
-	// jsonPair matches a JSON string or number field, as in a curl
-	// command's -d argument.
-	jsonPair = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)`)
+	// jsonKey matches a JSON object key and its colon.
+	jsonKey = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:\s*`)
 )
 
 // Message returns s, a free-form message such as one of resty's debug
@@ -277,14 +363,81 @@ func (r Redactor) Message(s string) string {
 		}
 		return sub[1] + sub[2] + "=" + Redacted
 	})
-	s = jsonPair.ReplaceAllStringFunc(s, func(m string) string {
-		sub := jsonPair.FindStringSubmatch(m)
-		if !r.IsSecretName(sub[1]) {
-			return m
-		}
-		return `"` + sub[1] + `"` + sub[2] + `"` + Redacted + `"`
-	})
+	s = r.jsonFields(s)
 	return userInfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+}
+
+// jsonFields replaces the value of every secret field in text that
+// contains JSON, valid or not: a body cut short, or JSON inside a curl
+// command. A value runs to its end, or to the end of the text when it is
+// cut, whatever its type.
+func (r Redactor) jsonFields(text string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range jsonKey.FindAllStringSubmatchIndex(text, -1) {
+		if m[0] < last {
+			continue // inside a value already replaced
+		}
+		name := text[m[2]:m[3]]
+		if unquoted, err := strconv.Unquote(`"` + name + `"`); err == nil {
+			name = unquoted
+		}
+		if !r.IsSecretName(name) {
+			continue
+		}
+		end := jsonValueEnd(text, m[1])
+		b.WriteString(text[last:m[1]])
+		b.WriteString(`"` + Redacted + `"`)
+		last = end
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// jsonValueEnd returns the index just past the JSON value that starts at
+// i, or len(text) when the value is cut short. It follows strings and
+// nested arrays and objects.
+func jsonValueEnd(text string, i int) int {
+	if i >= len(text) {
+		return i
+	}
+	switch text[i] {
+	case '"':
+		for j := i + 1; j < len(text); j++ {
+			switch text[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(text)
+	case '[', '{':
+		depth := 0
+		for j := i; j < len(text); j++ {
+			switch text[j] {
+			case '"':
+				j = jsonValueEnd(text, j) - 1
+			case '[', '{':
+				depth++
+			case ']', '}':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(text)
+	default:
+		j := i
+		for j < len(text) && !strings.ContainsRune(",}] \t\r\n'\"", rune(text[j])) {
+			j++
+		}
+		return j
+	}
 }
 
 // Body returns up to max bytes of body as printable text with secrets
@@ -295,9 +448,9 @@ func (r Redactor) Message(s string) string {
 func (r Redactor) Body(body []byte, contentType string, max int, secrets []string) string {
 	var text string
 	switch {
-	case strings.Contains(contentType, "json") || json.Valid(body):
+	case strings.Contains(strings.ToLower(contentType), "json") || json.Valid(body):
 		text = r.jsonBody(body)
-	case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+	case strings.HasPrefix(strings.ToLower(contentType), "application/x-www-form-urlencoded"):
 		text = r.query(string(body))
 	default:
 		text = string(body)

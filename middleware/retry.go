@@ -307,6 +307,13 @@ func IsTransientError(callCtx context.Context, err error) bool {
 	if errors.As(err, &alert) {
 		return false
 	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
+		// crypto/tls reports an alert from the server, such as
+		// "certificate required", as an *net.OpError with this Op
+		// around an unexported alert type.
+		return false
+	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		return slices.Contains(transientErrnos, errno)
@@ -319,7 +326,6 @@ func IsTransientError(callCtx context.Context, err error) bool {
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		return true
 	}
-	var opErr *net.OpError
 	if errors.As(err, &opErr) {
 		return true // a dial, read or write failure without a system error
 	}

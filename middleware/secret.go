@@ -8,13 +8,26 @@ import (
 )
 
 // Secret is a credential that prints as Redacted: with every fmt verb, as
-// JSON or text, and as a zerolog field or object. Reveal returns its
-// value. Keep secrets in exported fields of type Secret: fmt cannot call
-// the methods of unexported fields, so it would print their value.
-type Secret string
+// JSON or text, as a map key, and as a zerolog field or object. Reveal
+// returns its value. Make one with NewSecret; the zero value is empty.
+//
+// The value sits behind a pointer, so that even the verbs for which fmt
+// skips the Format method, %p and %T, and printing through reflection,
+// show at most an address.
+type Secret struct {
+	value *string
+}
+
+// NewSecret returns a Secret holding value.
+func NewSecret(value string) Secret { return Secret{value: &value} }
 
 // Reveal returns the secret's value, for the code that sends it.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // String returns Redacted.
 func (s Secret) String() string { return Redacted }
