@@ -233,11 +233,15 @@ func FuzzRedactURL(f *testing.F) {
 			return
 		}
 		got := middleware.RedactURL(u)
-		if u.User != nil && !strings.Contains(got, "//"+middleware.Redacted+"@") {
-			t.Fatalf("RedactURL(%q): got %q, want the user information replaced by %s", raw, got, middleware.Redacted)
+		if u.User == nil {
+			return
 		}
-		if p, ok := u.User.Password(); ok && len(p) >= 4 && strings.Contains(got, p) {
-			t.Fatalf("RedactURL(%q): got %q, which shows the password", raw, got)
+		redacted, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("RedactURL(%q): got %q, which does not parse: %v", raw, got, err)
+		}
+		if redacted.User == nil || redacted.User.String() != middleware.Redacted {
+			t.Fatalf("RedactURL(%q): got %q, want the user information replaced by %s", raw, got, middleware.Redacted)
 		}
 	})
 }
