@@ -8,7 +8,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the tests if the demo leaves a goroutine behind, such as
+// its server or a pooled connection.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 func TestDemoRunsEveryStep(t *testing.T) {
 	var out bytes.Buffer
