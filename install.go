@@ -53,26 +53,27 @@ func (c *Chain) Install(rc *resty.Client) error {
 		Chain:          c,
 		Next:           hc.Transport,
 		AttemptTimeout: hc.Timeout,
+		bufferBodies:   true,
 	})
 	hc.Timeout = 0
-	rc.OnBeforeRequest(markBufferedRequest)
+	rc.OnBeforeRequest(markStreamedRequest)
 	rc.OnAfterResponse(failedResponseHook)
 	return nil
 }
 
-// bufferBodiesKey marks, in a request's context, a request whose response
-// body resty will read in full, so the Transport may read it first.
-type bufferBodiesKey struct{}
+// streamedKey marks, in a request's context, a request whose response
+// body resty hands to the caller unread, so the Transport must not read
+// it first.
+type streamedKey struct{}
 
-// markBufferedRequest marks every request for which resty reads the
-// response body in full: all but those that ask for the raw body
-// (SetDoNotParseResponse) or save it to a file (SetOutput). Reading the
-// body inside the attempt lets the chain retry a body that fails mid-way.
-func markBufferedRequest(c *resty.Client, r *resty.Request) error {
+// markStreamedRequest marks the requests that ask for the raw body
+// (SetDoNotParseResponse) or save it to a file (SetOutput). The Transport
+// of an installed chain reads the body of every other response within its
+// attempt, so that the chain can retry a body that fails mid-way.
+func markStreamedRequest(c *resty.Client, r *resty.Request) error {
 	if streamsResponse(c, r) {
-		return nil
+		r.SetContext(context.WithValue(r.Context(), streamedKey{}, true))
 	}
-	r.SetContext(context.WithValue(r.Context(), bufferBodiesKey{}, true))
 	return nil
 }
 

@@ -75,6 +75,11 @@ type Transport struct {
 	// host:port.
 	CredentialHosts []string
 
+	// bufferBodies is set by Install: the caller is resty, which reads
+	// each response body in full unless the request is marked as
+	// streamed.
+	bufferBodies bool
+
 	// MaxReplayBytes caps the request body buffered in memory for retries
 	// when the request has no GetBody. Such a call with a larger body
 	// fails before its first attempt, instead of sending an empty body on
@@ -98,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		start: time.Now(),
 	}
 	c.stripCredentials = t.leavesOrigin(req)
-	c.buffer = req.Context().Value(bufferBodiesKey{}) != nil
+	c.buffer = t.bufferBodies && req.Context().Value(streamedKey{}) == nil
 	if t.CallTimeout <= 0 {
 		return c.run()
 	}
@@ -141,6 +146,11 @@ func (t *Transport) next() http.RoundTripper {
 
 // call is the state of one RoundTrip.
 type call struct {
+	// first and firstBody are the first attempt and its response body,
+	// allocated with the call because nearly every call makes one.
+	first     middleware.Attempt
+	firstBody attemptBody
+
 	t       *Transport
 	state   *chainState
 	req     *http.Request
@@ -221,14 +231,24 @@ func (c *call) run() (*http.Response, error) {
 // send makes attempt n. It returns a non-nil error only for failures of
 // the chain itself, not for the attempt's own outcome.
 func (c *call) send(n int) (*middleware.Attempt, error) {
-	a := &middleware.Attempt{
+	a := &c.first
+	if n > 1 {
+		a = new(middleware.Attempt)
+	}
+	*a = middleware.Attempt{
 		Number:           n,
 		CallStart:        c.start,
 		CallContext:      c.ctx,
 		SensitiveHeaders: c.state.sensitive,
 	}
 	ctx, cancel := c.attemptContext()
-	a.Request = c.req.Clone(ctx)
+	// A shallow copy with its own header map: hooks may change headers,
+	// never the caller's, and must not change the URL in place.
+	a.Request = c.req.WithContext(ctx)
+	a.Request.Header = c.req.Header.Clone()
+	if a.Request.Header == nil {
+		a.Request.Header = make(http.Header)
+	}
 	if err := c.setBody(a.Request, n); err != nil {
 		cancel()
 		return nil, err
@@ -263,7 +283,11 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 	}
 	var body *attemptBody
 	if resp != nil {
-		body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+		body = &c.firstBody
+		if n > 1 {
+			body = new(attemptBody)
+		}
+		*body = attemptBody{ReadCloser: resp.Body, cancel: cancel}
 		resp.Body = body
 	} else {
 		cancel()
@@ -513,7 +537,7 @@ func (c *call) setBody(req *http.Request, n int) error {
 // attempt's own.
 func (c *call) bufferBody(a *middleware.Attempt) {
 	body := a.Response.Body.(*attemptBody)
-	data, err := io.ReadAll(body.ReadCloser)
+	err := body.buffered.readFrom(body.ReadCloser)
 	body.ReadCloser.Close()
 	if err != nil {
 		body.cancel()
@@ -521,7 +545,7 @@ func (c *call) bufferBody(a *middleware.Attempt) {
 		a.Err = fmt.Errorf("reading response body: %w", err)
 		return
 	}
-	body.ReadCloser = io.NopCloser(bytes.NewReader(data))
+	body.ReadCloser = &body.buffered
 }
 
 // attemptBody is the body of a response that the chain hands on. Closing
@@ -531,6 +555,9 @@ type attemptBody struct {
 	io.ReadCloser
 	cancel  context.CancelFunc
 	failure *Error
+
+	// buffered holds the body when the attempt read it in full.
+	buffered bufferedBody
 }
 
 func (b *attemptBody) Close() error {

@@ -272,7 +272,9 @@ func (l loggingHooks) onSuccess(res Result) {
 	if e == nil {
 		return
 	}
-	e = withRequest(e, res.Request, l.redactor(res.SensitiveHeaders)).
+	// URLs need only the secret names, so no redactor is built here, on
+	// the path of every successful call.
+	e = withRequest(e, res.Request, l.config.Redactor).
 		Int(FieldStatus, res.Response.StatusCode).
 		Dur(FieldDuration, res.Duration).
 		Int(FieldAttempts, res.Attempts)

@@ -78,8 +78,11 @@ type Attempt struct {
 	// Number counts attempts from 1.
 	Number int
 
-	// Request is this attempt's own copy of the caller's request. Hooks
-	// may change its headers; the caller's request is never modified.
+	// Request is this attempt's own copy of the caller's request, with
+	// its own header map: hooks may change its headers, and the caller's
+	// request is never modified. The copy shares the caller's URL, so a
+	// hook that changes the URL must assign a new *url.URL rather than
+	// modify the one in place.
 	Request *http.Request
 
 	// Response and Err are the outcome of the attempt. Both are nil until
