@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/go-resty/resty/v2"
 )
@@ -79,28 +80,43 @@ func markStreamedRequest(c *resty.Client, r *resty.Request) error {
 
 // streamsResponse reports whether resty hands the response body to the
 // caller unread. resty v2 keeps these settings in unexported fields, so
-// they are read by reflection. When a field cannot be found, the request
-// counts as streamed, and its body is left to the caller as net/http
-// leaves it.
+// they are read by reflection, through field indexes looked up once. When
+// a field cannot be found, the request counts as streamed, and its body
+// is left to the caller as net/http leaves it.
 func streamsResponse(c *resty.Client, r *resty.Request) bool {
-	flag := func(v any, name string) (value, found bool) {
-		f := reflect.ValueOf(v).Elem().FieldByName(name)
-		if !f.IsValid() || f.Kind() != reflect.Bool {
-			return false, false
-		}
-		return f.Bool(), true
+	f := restyFlags()
+	if !f.ok {
+		return true
 	}
-	for _, field := range []struct {
-		v    any
-		name string
-	}{{c, "notParseResponse"}, {r, "notParseResponse"}, {r, "isSaveResponse"}} {
-		value, found := flag(field.v, field.name)
-		if !found || value {
-			return true
-		}
-	}
-	return false
+	client := reflect.ValueOf(c).Elem()
+	request := reflect.ValueOf(r).Elem()
+	return client.FieldByIndex(f.clientNotParse).Bool() ||
+		request.FieldByIndex(f.requestNotParse).Bool() ||
+		request.FieldByIndex(f.requestSave).Bool()
 }
+
+// restyFlagIndexes locates the fields that streamsResponse reads.
+type restyFlagIndexes struct {
+	clientNotParse, requestNotParse, requestSave []int
+	ok                                           bool
+}
+
+var restyFlags = sync.OnceValue(func() restyFlagIndexes {
+	find := func(t reflect.Type, name string) ([]int, bool) {
+		f, ok := t.FieldByName(name)
+		if !ok || f.Type.Kind() != reflect.Bool {
+			return nil, false
+		}
+		return f.Index, true
+	}
+	var idx restyFlagIndexes
+	var ok1, ok2, ok3 bool
+	idx.clientNotParse, ok1 = find(reflect.TypeFor[resty.Client](), "notParseResponse")
+	idx.requestNotParse, ok2 = find(reflect.TypeFor[resty.Request](), "notParseResponse")
+	idx.requestSave, ok3 = find(reflect.TypeFor[resty.Request](), "isSaveResponse")
+	idx.ok = ok1 && ok2 && ok3
+	return idx
+})
 
 func failedResponseHook(_ *resty.Client, resp *resty.Response) error {
 	return ResponseError(resp.RawResponse)
