@@ -241,7 +241,7 @@ func WithRetryNonIdempotent() Option {
 }
 
 // WithRetryBudget sets the client's retry budget, which by default lets
-// retries add at most 20% to the calls made plus 10 retries a second; see
+// retries add at most 20% to the calls made plus 1 retry a second; see
 // middleware.BudgetConfig.
 func WithRetryBudget(b middleware.BudgetConfig) Option {
 	return func(c *config) error {

@@ -572,7 +572,7 @@ func TestRetryBudgetUnderOutage(t *testing.T) {
 		return float64(srv.requests.Load()) / (callers * callsEach), denied.Load()
 	}
 
-	on, denied := run(t)
+	on, denied := run(t, sturdy.WithRetryBudget(middleware.BudgetConfig{}))
 	off, _ := run(t, sturdy.WithoutRetryBudget())
 	t.Logf("server requests per call under a total outage, %d callers: %.2f with the budget, %.2f without", callers, on, off)
 

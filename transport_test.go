@@ -59,12 +59,13 @@ func failFirst(n int64, bodySize int) func(int64, http.ResponseWriter, *http.Req
 }
 
 // newFastClient returns a client for tests against a loopback server:
-// millisecond waits, no logging.
+// millisecond waits, no logging, no retry budget.
 func newFastClient(t *testing.T, opts ...sturdy.Option) *sturdy.Client {
 	t.Helper()
 	all := append([]sturdy.Option{
 		sturdy.WithBackoff(time.Millisecond, 10*time.Millisecond),
 		sturdy.WithoutLogging(),
+		sturdy.WithoutRetryBudget(),
 	}, opts...)
 	c, err := sturdy.New(all...)
 	if err != nil {

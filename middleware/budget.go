@@ -18,13 +18,15 @@ var ErrRetryBudgetExhausted = errors.New("sturdy: retry not sent because the cli
 // Defaults of BudgetConfig.
 const (
 	DefaultBudgetRatio        = 0.2
-	DefaultBudgetMinPerSecond = 10
+	DefaultBudgetMinPerSecond = 1
+	DefaultBudgetFloorBurst   = DefaultMaxRetries
 	DefaultBudgetMaxTokens    = 100
 )
 
 // BudgetConfig configures a retry budget. The zero value means the
-// defaults: retries may add 20% to the calls made, plus 10 retries a
-// second, and up to 100 retries saved while calls succeed.
+// defaults: retries may add 20% to the calls made, plus a floor of 1
+// retry a second with bursts of 5, enough for one call's whole schedule,
+// and up to 100 retries saved while calls succeed.
 type BudgetConfig struct {
 	// Ratio is the number of retries that each call earns: 0.2 lets
 	// retries add at most 20% to the requests a client sends. Zero means
@@ -36,6 +38,11 @@ type BudgetConfig struct {
 	// the ratio, so that a client that sends few calls can still retry.
 	// Zero means DefaultBudgetMinPerSecond; a negative value means none.
 	MinPerSecond float64
+
+	// FloorBurst is the number of retries that the floor allows at once
+	// when it has not been used for a while. Zero means
+	// DefaultBudgetFloorBurst; it must not be negative.
+	FloorBurst int
 
 	// MaxTokens caps the retries saved up while calls succeed, and so the
 	// burst of retries allowed when an outage starts. Zero means
@@ -51,6 +58,9 @@ func (c BudgetConfig) Validate() error {
 	}
 	if math.IsNaN(c.MinPerSecond) || math.IsInf(c.MinPerSecond, 0) {
 		return fmt.Errorf("middleware: retry budget MinPerSecond %v is not a number of retries; pass a count such as %v", c.MinPerSecond, DefaultBudgetMinPerSecond)
+	}
+	if c.FloorBurst < 0 {
+		return fmt.Errorf("middleware: retry budget FloorBurst %d is negative; use 0 for the default of %d or a positive count", c.FloorBurst, DefaultBudgetFloorBurst)
 	}
 	if !(c.MaxTokens >= 0) || math.IsInf(c.MaxTokens, 0) {
 		return fmt.Errorf("middleware: retry budget MaxTokens %v is invalid; pass a positive count such as %v", c.MaxTokens, DefaultBudgetMaxTokens)
@@ -90,7 +100,10 @@ func NewBudget(c BudgetConfig) (*Budget, error) {
 		perSecond = DefaultBudgetMinPerSecond
 	}
 	if perSecond > 0 {
-		burst := max(1, int(math.Ceil(perSecond)))
+		burst := c.FloorBurst
+		if burst == 0 {
+			burst = DefaultBudgetFloorBurst
+		}
 		b.floor = rate.NewLimiter(rate.Limit(perSecond), burst)
 	}
 	return b, nil

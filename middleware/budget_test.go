@@ -35,20 +35,33 @@ func TestBudgetRatio(t *testing.T) {
 }
 
 func TestBudgetFloor(t *testing.T) {
-	b, err := middleware.NewBudget(middleware.BudgetConfig{MinPerSecond: 3})
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name string
+		cfg  middleware.BudgetConfig
+		want int
+	}{
+		{"default burst", middleware.BudgetConfig{}, middleware.DefaultBudgetFloorBurst},
+		{"burst of 3", middleware.BudgetConfig{MinPerSecond: 1, FloorBurst: 3}, 3},
+		{"no floor", middleware.BudgetConfig{MinPerSecond: -1}, 0},
 	}
-	allowed := 0
-	for range 10 {
-		if b.Withdraw() {
-			allowed++
-		}
-	}
-	// The floor's burst is one second's worth; the test runs in far less
-	// than the third of a second that would earn a fourth retry.
-	if allowed != 3 {
-		t.Errorf("retries allowed by the floor alone: got %d, want 3", allowed)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := middleware.NewBudget(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed := 0
+			for range 10 {
+				if b.Withdraw() {
+					allowed++
+				}
+			}
+			// The test runs in far less than the second that would
+			// earn the floor another retry.
+			if allowed != tc.want {
+				t.Errorf("retries allowed by the floor alone: got %d, want %d", allowed, tc.want)
+			}
+		})
 	}
 }
 
@@ -113,6 +126,7 @@ func TestBudgetConfigValidate(t *testing.T) {
 		{"NaN ratio", middleware.BudgetConfig{Ratio: math.NaN()}, "ratio NaN"},
 		{"infinite floor", middleware.BudgetConfig{MinPerSecond: math.Inf(1)}, "MinPerSecond +Inf"},
 		{"negative tokens", middleware.BudgetConfig{MaxTokens: -1}, "MaxTokens -1"},
+		{"negative burst", middleware.BudgetConfig{FloorBurst: -2}, "FloorBurst -2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

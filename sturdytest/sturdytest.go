@@ -26,14 +26,16 @@ const FastBackoff = time.Millisecond
 
 // NewClient returns a sturdy client whose attempts go to a new httpmock
 // MockTransport, and that transport. Retries wait FastBackoff, doubling up
-// to 10 ms. opts are applied after those settings, so they can override
-// them. NewClient fails the test if an option is invalid.
+// to 10 ms, and the retry budget is off, so that a test's scripted
+// failures are always retried. opts are applied after those settings, so
+// they can override them: pass sturdy.WithRetryBudget to test the budget. NewClient fails the test if an option is invalid.
 func NewClient(t testing.TB, opts ...sturdy.Option) (*sturdy.Client, *httpmock.MockTransport) {
 	t.Helper()
 	mock := httpmock.NewMockTransport()
 	all := append([]sturdy.Option{
 		sturdy.WithTransport(mock),
 		sturdy.WithBackoff(FastBackoff, 10*FastBackoff),
+		sturdy.WithoutRetryBudget(),
 	}, opts...)
 	c, err := sturdy.New(all...)
 	if err != nil {

@@ -130,6 +130,10 @@ func run(args []string, out io.Writer) error {
 		sturdy.WithBackoff(s.baseWait, 30*time.Second),
 		sturdy.WithLogger(log),
 		sturdy.WithLogHeaders(),
+		// The retry budget's floor counts real seconds, which the demo's
+		// shortened waits do not reach, so a budget would cut the 503
+		// storm short of its retries.
+		sturdy.WithoutRetryBudget(),
 	)
 	if err != nil {
 		return err
