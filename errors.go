@@ -49,7 +49,7 @@ func (totalTimeoutError) Error() string { return "sturdy: total timeout of the c
 // Is makes the error match context.DeadlineExceeded as well.
 func (totalTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// Error is the error of a call that the chain ended without success: its
+// Error is the error of a call that the chain ended without success. Its
 // retries ran out, a wait would have passed the caller's deadline, the
 // caller's context ended it, or the last attempt failed in a way that is
 // not retried. Reach it with errors.As; errors.Is matches both the reason

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,31 @@ func newFastClient(t *testing.T, opts ...sturdy.Option) *sturdy.Client {
 	return c
 }
 
+// bodyRecorder records the body and Content-Length of every request that
+// its handler receives.
+type bodyRecorder struct {
+	mu      sync.Mutex
+	bodies  []string
+	lengths []int64
+}
+
+// failTwice records the request, then returns 503 for the first two
+// requests and 200 for the rest.
+func (b *bodyRecorder) failTwice(n int64, w http.ResponseWriter, r *http.Request) {
+	data, _ := io.ReadAll(r.Body)
+	b.mu.Lock()
+	b.bodies = append(b.bodies, string(data))
+	b.lengths = append(b.lengths, r.ContentLength)
+	b.mu.Unlock()
+	failFirst(2, 0)(n, w, r)
+}
+
+func (b *bodyRecorder) get() ([]string, []int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.bodies), slices.Clone(b.lengths)
+}
+
 // onlyReader hides every method of its reader but Read, so that neither
 // net/http nor resty can learn its length or rewind it.
 type onlyReader struct{ r io.Reader }
@@ -100,17 +126,8 @@ func TestTransportReplaysBodyOnEveryAttempt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var bodies []string
-			var lengths []int64
-			srv := newLoopback(t, func(n int64, w http.ResponseWriter, r *http.Request) {
-				b, _ := io.ReadAll(r.Body)
-				mu.Lock()
-				bodies = append(bodies, string(b))
-				lengths = append(lengths, r.ContentLength)
-				mu.Unlock()
-				failFirst(2, 0)(n, w, r)
-			})
+			rec := &bodyRecorder{}
+			srv := newLoopback(t, rec.failTwice)
 			c := newFastClient(t)
 
 			resp, err := c.R().SetHeader("Content-Type", "application/json").
@@ -121,6 +138,7 @@ func TestTransportReplaysBodyOnEveryAttempt(t *testing.T) {
 			if resp.StatusCode() != http.StatusOK {
 				t.Fatalf("status: got %d, want 200", resp.StatusCode())
 			}
+			bodies, lengths := rec.get()
 			if len(bodies) != 3 {
 				t.Fatalf("attempts: got %d, want 3", len(bodies))
 			}
@@ -470,17 +488,8 @@ func TestTransportLeavesCallerRequestAlone(t *testing.T) {
 
 func TestTransportBuffersReaderWithoutGetBody(t *testing.T) {
 	const payload = "unseekable payload"
-	var mu sync.Mutex
-	var bodies []string
-	var lengths []int64
-	srv := newLoopback(t, func(n int64, w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, string(b))
-		lengths = append(lengths, r.ContentLength)
-		mu.Unlock()
-		failFirst(2, 0)(n, w, r)
-	})
+	rec := &bodyRecorder{}
+	srv := newLoopback(t, rec.failTwice)
 	chain, err := sturdy.NewChain(mustRetry(t))
 	if err != nil {
 		t.Fatal(err)
@@ -494,6 +503,7 @@ func TestTransportBuffersReaderWithoutGetBody(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	bodies, lengths := rec.get()
 	if len(bodies) != 3 {
 		t.Fatalf("attempts: got %d, want 3", len(bodies))
 	}
