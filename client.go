@@ -25,7 +25,7 @@ type Client struct {
 //   - retry, unless WithoutRetry is given.
 //
 // Each attempt times out after DefaultTimeout, and connections are pooled
-// as DefaultPool says. The client keeps no cookies and writes no log line
+// as DefaultPool sets. The client keeps no cookies and writes no log line
 // unless a logger is given through WithLogger or the request's context.
 //
 // New returns an error naming the invalid value and the fix when an option

@@ -189,7 +189,7 @@ func WithRetryStatuses(statuses ...int) Option {
 }
 
 // WithRetryIf adds a retry condition. It extends the built-in conditions
-// and cannot switch them off; given more than once, the conditions are
+// and cannot switch them off. Given more than once, the conditions are
 // combined, and an attempt is retried when any of them returns true.
 func WithRetryIf(cond func(*middleware.Attempt) bool) Option {
 	return func(c *config) error {
@@ -208,7 +208,7 @@ func WithRetryIf(cond func(*middleware.Attempt) bool) Option {
 // WithMaxRetryAfter sets the longest wait that a server may request
 // through Retry-After, middleware.DefaultMaxRetryAfter unless set. A
 // longer request is clamped to d, or fails the call, as
-// WithRetryAfterPolicy says.
+// WithRetryAfterPolicy sets.
 func WithMaxRetryAfter(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -240,9 +240,9 @@ func WithRetryNonIdempotent() Option {
 	}
 }
 
-// WithRetryBudget sets the client's retry budget, which by default lets
-// retries add at most 20% to the calls made plus 1 retry a second; see
-// middleware.BudgetConfig.
+// WithRetryBudget sets the client's retry budget. By default the budget
+// lets retries add at most 20% to the calls made, plus 1 retry a second.
+// middleware.BudgetConfig describes each setting.
 func WithRetryBudget(b middleware.BudgetConfig) Option {
 	return func(c *config) error {
 		budget, err := middleware.NewBudget(b)

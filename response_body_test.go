@@ -18,8 +18,8 @@ import (
 	"github.com/sturdyhttp/sturdy/middleware"
 )
 
-// cutBody answers its first n requests with a Content-Length of 1000 and
-// 5 bytes of body, then closes the connection; later requests get "ok".
+// cutBody responds to its first n requests with a Content-Length of 1000
+// and 5 bytes of body, then closes the connection. Later requests get "ok".
 func cutBody(n int64) func(int64, http.ResponseWriter, *http.Request) {
 	return func(i int64, w http.ResponseWriter, r *http.Request) {
 		if i > n {

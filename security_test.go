@@ -236,8 +236,8 @@ func TestWithCredentialHostsRejectsBadEntries(t *testing.T) {
 	}
 }
 
-// secretServer answers /ok with 200, /flaky with 503 once and then 200,
-// /down with 503, and /redirect with a redirect to /ok. Every response
+// secretServer returns 200 for /ok, 503 once and then 200 for /flaky,
+// 503 for /down, and a redirect to /ok for /redirect. Every response
 // sets a secret cookie and echoes a JSON body with a secret field.
 func secretServer(t *testing.T) *httptest.Server {
 	t.Helper()

@@ -205,7 +205,7 @@ func (c *call) run() (*http.Response, error) {
 		}
 		if c.ctx.Err() != nil {
 			// The call ended while the attempt ran: a retryable status
-			// is a failure, not an answer.
+			// is a failure, not a final response.
 			return c.giveUp(a, c.reason())
 		}
 
@@ -362,7 +362,7 @@ func (c *call) giveUp(a *middleware.Attempt, reason error) (*http.Response, erro
 
 	// Keep the start of the body for the error, and hand the whole body
 	// on to the caller. A body that fails mid-way cannot be retried any
-	// more; the error already says why the call failed.
+	// more; the error already explains why the call failed.
 	resp := a.Response
 	if c.buffer {
 		c.bufferBody(a)

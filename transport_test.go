@@ -28,7 +28,7 @@ type loopback struct {
 	conns    atomic.Int64
 }
 
-// newLoopback starts a server whose handler answers request n (from 1).
+// newLoopback starts a server whose handler serves request n (from 1).
 func newLoopback(t *testing.T, handle func(n int64, w http.ResponseWriter, r *http.Request)) *loopback {
 	t.Helper()
 	lb := &loopback{}
@@ -45,8 +45,8 @@ func newLoopback(t *testing.T, handle func(n int64, w http.ResponseWriter, r *ht
 	return lb
 }
 
-// failFirst returns a handler that answers 503 with a body of bodySize
-// bytes to the first n requests and 200 "ok" to the rest.
+// failFirst returns a handler that returns 503 with a body of bodySize
+// bytes for the first n requests and 200 "ok" for the rest.
 func failFirst(n int64, bodySize int) func(int64, http.ResponseWriter, *http.Request) {
 	body := strings.Repeat("x", bodySize)
 	return func(i int64, w http.ResponseWriter, _ *http.Request) {

@@ -37,7 +37,7 @@ func IsIdempotent(method string) bool {
 //
 //   - the connection failed before the request was written: a DNS lookup,
 //     dial or proxy connection error;
-//   - the server answered 429 Too Many Requests, which rejects a request
+//   - the server returned 429 Too Many Requests, which rejects a request
 //     without processing it;
 //   - the server answered 503 Service Unavailable with a Retry-After
 //     header that requests a usable wait, its explicit statement that it

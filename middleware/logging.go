@@ -97,7 +97,7 @@ type LoggingConfig struct {
 //
 // URLs are logged with their user information and secret-looking query
 // values redacted, error text with the request's credentials redacted,
-// and headers and bodies as LoggingConfig says. Fields are built only
+// and headers and bodies as LoggingConfig sets. Fields are built only
 // when their level is enabled.
 func Logging(c LoggingConfig) (Middleware, error) {
 	if c.MaxBodyBytes < 0 {

@@ -114,10 +114,10 @@ type Attempt struct {
 	// the next attempt, and zero otherwise.
 	RetryAfter time.Duration
 
-	// RetryAfterIgnored holds the Retry-After values of the response, each
-	// quoted and joined by ", ", set by the retry schedule when they
-	// requested no usable wait (a date in the past, 0, an empty value, or
-	// a value it could not parse) and it used the backoff instead.
+	// RetryAfterIgnored holds the Retry-After values of the response,
+	// each quoted and joined by ", ". The retry schedule sets it when the
+	// values request no usable wait (a date in the past, 0, an empty
+	// value, or one it cannot parse) and it uses the backoff instead.
 	RetryAfterIgnored string
 }
 

@@ -60,7 +60,7 @@ type Redactor struct {
 
 // IsSensitiveHeader reports whether the value of header name must not be
 // printed: it is one of DefaultSensitiveHeaders, listed in extra, or
-// named like a secret, as Redactor.IsSensitiveHeader says. Names are
+// named like a secret, as Redactor.IsSensitiveHeader decides. Names are
 // compared case-insensitively.
 func IsSensitiveHeader(name string, extra []string) bool {
 	return Redactor{Headers: extra}.IsSensitiveHeader(name)

@@ -72,7 +72,7 @@ type RetryConfig struct {
 	// DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
 
-	// RetryAfterPolicy says how Retry-After headers time retries. The
+	// RetryAfterPolicy sets how Retry-After headers time retries. The
 	// zero value is ClampRetryAfter.
 	RetryAfterPolicy RetryAfterPolicy
 
@@ -134,7 +134,7 @@ func (c RetryConfig) maxRetries() int {
 //   - the retry count: MaxRetries, or the request's own count from
 //     WithRequestMaxRetries;
 //   - the wait: the server's Retry-After on 429 and 503, as
-//     RetryAfterPolicy says, else the Backoff;
+//     RetryAfterPolicy sets, else the Backoff;
 //   - that the wait ends before the deadline of the call's context, else
 //     the call ends with ErrDeadlineTooClose;
 //   - the retry budget, else the call ends with ErrRetryBudgetExhausted.
@@ -206,7 +206,7 @@ func (r *retrier) schedule(a *Attempt) (time.Duration, error) {
 		limit = settings.maxRetries
 	}
 	// Check safety first, so that a request that may have been processed
-	// says so even when it had no retry left.
+	// reports it even when it had no retry left.
 	if !r.config.RetryNonIdempotent && !settings.idempotent && !SafeToRetry(a) {
 		return 0, ErrNotIdempotent
 	}

@@ -17,7 +17,7 @@ const HeaderRetryAfter = "Retry-After"
 // request before RetryConfig.RetryAfterPolicy applies.
 const DefaultMaxRetryAfter = 60 * time.Second
 
-// RetryAfterPolicy says what the Retry middleware does with a Retry-After
+// RetryAfterPolicy sets what the Retry middleware does with a Retry-After
 // header.
 type RetryAfterPolicy int
 

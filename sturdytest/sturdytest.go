@@ -44,11 +44,11 @@ func NewClient(t testing.TB, opts ...sturdy.Option) (*sturdy.Client, *httpmock.M
 	return c, mock
 }
 
-// FailThenSucceed returns a responder that answers its first n calls with
-// failure and every later call with success. It is safe for concurrent
+// FailThenSucceed returns a responder that returns failure for its first n
+// calls and success for every later call. It is safe for concurrent
 // use; the count is shared by all requests that reach it.
 //
-// For example, a responder that answers 503 twice and then 200:
+// For example, a responder that returns 503 twice and then 200:
 //
 //	sturdytest.FailThenSucceed(2,
 //		httpmock.NewStringResponder(503, "busy"),
@@ -96,7 +96,7 @@ func Swap(t testing.TB, chain *sturdy.Chain, name string, mw middleware.Middlewa
 }
 
 // Recorder is a fake middleware that records the headers of every attempt
-// it sees. It is safe for concurrent use.
+// that passes through it. It is safe for concurrent use.
 type Recorder struct {
 	name    string
 	mu      sync.Mutex

@@ -5,7 +5,7 @@
 //
 //  1. GET /headers, whose auth headers the server echoes back; the log
 //     shows them redacted;
-//  2. GET /flaky, which answers 503 twice and then 200;
+//  2. GET /flaky, which returns 503 twice and then 200;
 //  3. GET /status/400, which is not retried;
 //  4. GET /status/503, which exhausts the retries and ends in *sturdy.Error.
 //
@@ -236,12 +236,12 @@ func callRealAPI(s settings, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", s.path, err)
 	}
-	log.Info().Int("status", resp.StatusCode()).Int("bytes", len(resp.Body())).Msg("real API answered")
+	log.Info().Int("status", resp.StatusCode()).Int("bytes", len(resp.Body())).Msg("real API responded")
 	return nil
 }
 
 // startServer serves go-httpbin on a loopback port, with /flaky added: it
-// answers 503 to its first two requests and then passes on to /get.
+// returns 503 for its first two requests and then passes on to /get.
 func startServer() (*http.Server, error) {
 	bin := httpbin.New().Handler()
 	var flakyCalls atomic.Int64

@@ -62,7 +62,7 @@ func TestDemoCallsGivenAPI(t *testing.T) {
 	if gotID != "tenant" || gotSig != "env-signature" {
 		t.Errorf("auth headers: got %q, %q; want tenant, env-signature", gotID, gotSig)
 	}
-	if !strings.Contains(out.String(), "real API answered") {
+	if !strings.Contains(out.String(), "real API responded") {
 		t.Errorf("output lacks the API's answer:\n%s", out.String())
 	}
 }
