@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sturdyhttp/sturdy/middleware"
@@ -80,6 +81,10 @@ type Transport struct {
 	// streamed.
 	bufferBodies bool
 
+	// timeouts keep the deadlines of the attempts, made on first use.
+	timeoutsOnce sync.Once
+	timeouts     timeoutQueues
+
 	// MaxReplayBytes caps the request body buffered in memory for retries
 	// when the request has no GetBody. Such a call with a larger body
 	// fails before its first attempt, instead of sending an empty body on
@@ -119,12 +124,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The caller reads the body within the call's time; closing it ends
 	// the call.
-	body := resp.Body.(*attemptBody)
-	attemptCancel := body.cancel
-	body.cancel = func() {
-		attemptCancel()
-		cancel()
-	}
+	resp.Body.(*attemptBody).endCall = cancel
 	return resp, err
 }
 
@@ -137,6 +137,12 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
+// attemptQueue returns a queue for the timeout of an attempt.
+func (t *Transport) attemptQueue() *timeoutQueue {
+	t.timeoutsOnce.Do(func() { t.timeouts = newTimeoutQueues() })
+	return t.timeouts.pick()
+}
+
 func (t *Transport) next() http.RoundTripper {
 	if t.Next == nil {
 		return http.DefaultTransport
@@ -146,10 +152,13 @@ func (t *Transport) next() http.RoundTripper {
 
 // call is the state of one RoundTrip.
 type call struct {
-	// first and firstBody are the first attempt and its response body,
-	// allocated with the call because nearly every call makes one.
+	// first, firstBody, firstReq and firstCtx are the first attempt, its
+	// response body, request and context, allocated with the call because
+	// nearly every call makes one.
 	first     middleware.Attempt
 	firstBody attemptBody
+	firstReq  http.Request
+	firstCtx  attemptContext
 
 	t       *Transport
 	state   *chainState
@@ -241,22 +250,27 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 		CallContext:      c.ctx,
 		SensitiveHeaders: c.state.sensitive,
 	}
-	ctx, cancel := c.attemptContext()
+	ctx, actx := c.attemptContext(n)
 	// A shallow copy with its own header map: hooks may change headers,
 	// never the caller's, and must not change the URL in place.
-	a.Request = c.req.WithContext(ctx)
+	if n == 1 {
+		c.firstReq = *c.req.WithContext(ctx)
+		a.Request = &c.firstReq
+	} else {
+		a.Request = c.req.WithContext(ctx)
+	}
 	a.Request.Header = c.req.Header.Clone()
 	if a.Request.Header == nil {
 		a.Request.Header = make(http.Header)
 	}
 	if err := c.setBody(a.Request, n); err != nil {
-		cancel()
+		actx.release()
 		return nil, err
 	}
 
 	for _, h := range c.state.before {
 		if err := h.fn(a); err != nil {
-			cancel()
+			actx.release()
 			closeRequestBody(a.Request)
 			// a goes back so that the error is scrubbed of the headers
 			// that earlier hooks set on its request.
@@ -287,10 +301,10 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 		if n > 1 {
 			body = new(attemptBody)
 		}
-		*body = attemptBody{ReadCloser: resp.Body, cancel: cancel}
+		*body = attemptBody{ReadCloser: resp.Body, attempt: actx}
 		resp.Body = body
 	} else {
-		cancel()
+		actx.release()
 	}
 	a.Response, a.Err = resp, err
 
@@ -308,16 +322,23 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 	if a.Response != nil && a.Response.Body != body {
 		// A hook wrapped the body, as body logging does. Closing the
 		// wrapper closes the attempt's body, which ends its timeout.
-		a.Response.Body = &attemptBody{ReadCloser: a.Response.Body, cancel: func() {}}
+		a.Response.Body = &attemptBody{ReadCloser: a.Response.Body}
 	}
 	return a, nil
 }
 
-func (c *call) attemptContext() (context.Context, context.CancelFunc) {
+// attemptContext returns the context of attempt n: the call's own when
+// there is no attempt timeout, in which case the attemptContext is nil.
+func (c *call) attemptContext(n int) (context.Context, *attemptContext) {
 	if c.t.AttemptTimeout <= 0 {
-		return c.ctx, func() {}
+		return c.ctx, nil
 	}
-	return context.WithTimeout(c.ctx, c.t.AttemptTimeout)
+	a := &c.firstCtx
+	if n > 1 {
+		a = new(attemptContext)
+	}
+	a.start(c.ctx, c.t.AttemptTimeout, c.t.attemptQueue())
+	return a, a
 }
 
 // retryable reports whether a failed in a way that the chain retries.
@@ -540,7 +561,7 @@ func (c *call) bufferBody(a *middleware.Attempt) {
 	err := body.buffered.readFrom(body.ReadCloser)
 	body.ReadCloser.Close()
 	if err != nil {
-		body.cancel()
+		body.release()
 		a.Response = nil
 		a.Err = fmt.Errorf("reading response body: %w", err)
 		return
@@ -553,8 +574,12 @@ func (c *call) bufferBody(a *middleware.Attempt) {
 // retries ran out.
 type attemptBody struct {
 	io.ReadCloser
-	cancel  context.CancelFunc
 	failure *Error
+
+	// attempt is the attempt's context, nil without an attempt timeout.
+	attempt *attemptContext
+	// endCall, when set, ends the call's total timeout.
+	endCall context.CancelFunc
 
 	// buffered holds the body when the attempt read it in full.
 	buffered bufferedBody
@@ -562,8 +587,16 @@ type attemptBody struct {
 
 func (b *attemptBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.release()
 	return err
+}
+
+// release ends the attempt's timeout and the call's.
+func (b *attemptBody) release() {
+	b.attempt.release()
+	if b.endCall != nil {
+		b.endCall()
+	}
 }
 
 // discard drains and closes a response that will not be handed on, so its
