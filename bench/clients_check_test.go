@@ -12,7 +12,11 @@ import (
 func TestClients(t *testing.T) {
 	url := startHealthyServer(t) + "/api/products/4711"
 	for _, m := range []mode{modeHealthy, modeDefaults, modeEqual} {
-		for _, name := range faultClientNames {
+		names := faultClientNames
+		if m == modeHealthy {
+			names = healthyClientNames
+		}
+		for _, name := range names {
 			t.Run(fmt.Sprintf("%s/%s", m, name), func(t *testing.T) {
 				c, err := newClient(name, m, clientOptions{})
 				if err != nil {

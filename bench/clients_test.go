@@ -22,6 +22,7 @@ const (
 	nameNetHTTP         = "nethttp"
 	nameResty           = "resty"
 	nameRestyTimeout    = "resty-timeout"
+	nameRestyAuth       = "resty-auth"
 	nameSturdy          = "sturdy"
 	nameSturdyNoLog     = "sturdy-nolog"
 	nameSturdyNoBudget  = "sturdy-nobudget"
@@ -37,11 +38,12 @@ var clientNames = []string{
 	nameNetHTTP, nameResty, nameSturdy, nameSturdyNoLog, nameRetryableHTTP, nameFailsafe,
 }
 
-// healthyClientNames adds resty with sturdy's 30 s per-request timeout to
-// the healthy path, because a timeout costs allocations of its own: the
-// difference between it and bare resty is that cost, and the difference
-// between it and sturdy is the rest of sturdy's layer.
-var healthyClientNames = slices.Insert(slices.Clone(clientNames), 2, nameRestyTimeout)
+// healthyClientNames adds two variants of bare resty to the healthy
+// path, each with one part of the work of sturdy's default stack: sturdy's
+// 30 s per-request timeout, and the two auth headers that sturdy sends,
+// which the server has to read too. Their difference to bare resty is the
+// cost of that part alone.
+var healthyClientNames = slices.Insert(slices.Clone(clientNames), 2, nameRestyTimeout, nameRestyAuth)
 
 // faultClientNames adds sturdy without its retry budget to the fault
 // tables, so that the budget's share of sturdy's figures shows.
@@ -123,6 +125,12 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 		c := newResty(m, opts)
 		c.name = nameRestyTimeout
 		c.resty.SetTimeout(sturdy.DefaultTimeout)
+		return c, nil
+	case nameRestyAuth:
+		c := newResty(m, opts)
+		c.name = nameRestyAuth
+		c.resty.SetHeader(middleware.HeaderAuthID, headerAuthID).
+			SetHeader(middleware.HeaderAuthSignature, headerAuthSignature)
 		return c, nil
 	case nameSturdy, nameSturdyNoLog, nameSturdyNoBudget:
 		return newSturdy(name, m, opts)

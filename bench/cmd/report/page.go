@@ -61,12 +61,13 @@ func (t table) Markdown() string {
 // Client names in benchmark names, in table order, and their labels on
 // the page.
 var (
-	healthyClients = []string{"nethttp", "resty", "resty-timeout", "sturdy", "sturdy-nolog", "retryablehttp", "failsafe"}
+	healthyClients = []string{"nethttp", "resty", "resty-timeout", "resty-auth", "sturdy", "sturdy-nolog", "retryablehttp", "failsafe"}
 	faultClients   = []string{"nethttp", "resty", "sturdy", "sturdy-nolog", "sturdy-nobudget", "retryablehttp", "failsafe"}
 	clientLabels   = map[string]string{
 		"nethttp":         "net/http",
 		"resty":           "resty v2",
 		"resty-timeout":   "resty v2, 30 s timeout",
+		"resty-auth":      "resty v2, sturdy's auth headers",
 		"sturdy":          "sturdy, default stack",
 		"sturdy-nolog":    "sturdy, logging off",
 		"sturdy-nobudget": "sturdy, retry budget off",
@@ -323,6 +324,10 @@ func goals(r results, loggingAllocs int64) table {
 			measured += fmt.Sprintf(", %.2f× between separate runs", sturdySeq.center()/restySeq.center())
 		}
 		t.Rows = append(t.Rows, []string{"Default stack at most 1.05× bare resty in time, over loopback", measured, yesNo(paired.center() <= 1.05)})
+		if auth := pairedRatio(r, "seq", "resty-auth"); auth.ok && auth.center() > 0 {
+			t.Rows = append(t.Rows, []string{"For comparison: the same, over resty sending sturdy's auth headers",
+				fmt.Sprintf("%.2f× with paired requests", paired.center()/auth.center()), "not a goal"})
+		}
 	}
 	if est, ok := estimatedRatio(r); ok {
 		t.Rows = append(t.Rows, []string{"The same, estimated from the in-memory CPU time",
