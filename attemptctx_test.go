@@ -78,7 +78,7 @@ func TestAttemptContextRelease(t *testing.T) {
 		t.Errorf("queue after release: %d entries, want 0", n)
 	}
 
-	// Done asked for only after the end is closed too.
+	// A Done channel requested after the end is already closed.
 	b := new(attemptContext)
 	b.start(context.Background(), time.Hour, q)
 	b.release()
@@ -158,8 +158,11 @@ func TestAttemptContextChildren(t *testing.T) {
 	}
 
 	waitDone(t, child)
-	if !errors.Is(child.Err(), context.DeadlineExceeded) || !errors.Is(context.Cause(child), context.DeadlineExceeded) {
-		t.Errorf("child: Err %v, Cause %v; want context.DeadlineExceeded for both", child.Err(), context.Cause(child))
+	if !errors.Is(child.Err(), context.DeadlineExceeded) {
+		t.Errorf("child Err: got %v, want context.DeadlineExceeded", child.Err())
+	}
+	if !errors.Is(context.Cause(child), context.DeadlineExceeded) {
+		t.Errorf("child Cause: got %v, want context.DeadlineExceeded", context.Cause(child))
 	}
 	if !errors.Is(stopped.Err(), context.Canceled) {
 		t.Errorf("stopped child: Err %v, want its own Canceled", stopped.Err())
