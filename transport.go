@@ -43,7 +43,7 @@ const drainLimit = 64 << 10
 // the request's error. Every other failure is returned as an *Error.
 //
 // A Transport is safe for concurrent use. Its fields must not change once
-// it is in use.
+// it is in use, and it must not be copied after its first request.
 type Transport struct {
 	// Chain is the middleware run around each attempt. Nil means an empty
 	// chain: one attempt, no hooks.
