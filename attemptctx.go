@@ -15,6 +15,12 @@ import (
 // it needs no runtime timer of its own. A parent that can never be
 // cancelled, such as context.Background, needs no link to it.
 //
+// NOTE: a parent that can be cancelled is linked through
+// context.AfterFunc, so its end reaches the attempt's context from
+// another goroutine, a moment after the parent's cancel returns, where
+// context.WithTimeout would end it before. The call's own decisions read
+// the parent, so they do not depend on that moment.
+//
 // Its zero value is not usable until start sets it up. It ends once,
 // through the queue, the parent or cancel. Err then returns
 // context.DeadlineExceeded when the timeout passed, the parent's error

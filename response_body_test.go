@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/rs/zerolog"
 
 	"github.com/sturdyhttp/sturdy"
 	"github.com/sturdyhttp/sturdy/middleware"
@@ -85,24 +86,30 @@ func TestBodyCutShortOnPostIsNotRetried(t *testing.T) {
 	}
 }
 
+// trickleBody writes a 200 with a body of one byte every 20 ms for two
+// seconds, or until the client goes away.
+func trickleBody(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusOK)
+	for i := 0; i < 100; i++ {
+		if _, err := io.WriteString(w, "."); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 func TestSlowBodyIsRetriedWithinAttemptTimeout(t *testing.T) {
 	srv := newLoopback(t, func(n int64, w http.ResponseWriter, r *http.Request) {
 		if n > 1 {
 			io.WriteString(w, "ok")
 			return
 		}
-		w.WriteHeader(http.StatusOK)
-		for i := 0; i < 100; i++ {
-			if _, err := io.WriteString(w, "."); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
+		trickleBody(w, r)
 	})
 	c := newFastClient(t, sturdy.WithTimeout(150*time.Millisecond))
 
@@ -110,6 +117,33 @@ func TestSlowBodyIsRetriedWithinAttemptTimeout(t *testing.T) {
 
 	if err != nil || resp.String() != "ok" {
 		t.Fatalf("Get: got %q, %v; want ok after a retry", resp.String(), err)
+	}
+	if n := srv.requests.Load(); n != 2 {
+		t.Errorf("server requests: got %d, want 2", n)
+	}
+}
+
+func TestSlowBodyWithBodyLoggingTimesOut(t *testing.T) {
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		trickleBody(w, r)
+	})
+	logger := zerolog.New(io.Discard).Level(zerolog.DebugLevel)
+	c, err := sturdy.New(
+		sturdy.WithTimeout(60*time.Millisecond),
+		sturdy.WithMaxRetries(1),
+		sturdy.WithBackoff(time.Millisecond, time.Millisecond),
+		sturdy.WithoutRetryBudget(),
+		sturdy.WithLogger(logger),
+		sturdy.WithLogBodies(512))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+
+	_, err = c.R().Get(srv.URL)
+
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get: got %v, want an error matching context.DeadlineExceeded", err)
 	}
 	if n := srv.requests.Load(); n != 2 {
 		t.Errorf("server requests: got %d, want 2", n)

@@ -192,7 +192,14 @@ func (l loggingHooks) afterAttempt(a *Attempt) error {
 	// Read well past the cap, so that a JSON body usually parses whole
 	// and is redacted field by field before it is cut.
 	head, err := io.ReadAll(io.LimitReader(resp.Body, int64(max(l.config.MaxBodyBytes, bodyParseBytes))))
-	resp.Body = prefixedBody{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	rest := io.Reader(resp.Body)
+	if err != nil {
+		// Later reads of a failed net/http body return the bare socket
+		// error, not the first read's error, which names the cause, such
+		// as the attempt's timeout. The caller's read gets the first.
+		rest = failedReader{err}
+	}
+	resp.Body = prefixedBody{io.MultiReader(bytes.NewReader(head), rest), resp.Body}
 	e = withRequest(e, a.Request, r).
 		Int(FieldAttempt, a.Number).
 		Int(FieldStatus, resp.StatusCode).
@@ -215,6 +222,12 @@ type prefixedBody struct {
 	io.Reader
 	io.Closer
 }
+
+// failedReader is the rest of a body whose read failed: every read
+// returns that error.
+type failedReader struct{ err error }
+
+func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
 
 // requestBody returns a copy of req's body without consuming it, when the
 // request can produce one.

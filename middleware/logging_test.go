@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -400,4 +401,62 @@ func TestLoggingHeadersRedactSecrets(t *testing.T) {
 	if attempts != 2 {
 		t.Errorf("attempt lines: got %d, want 2", attempts)
 	}
+}
+
+// brokenBody returns data, then first on the next read and later on
+// every read after it, as a net/http body does when its connection is
+// cut: only the first failed read names the cause.
+type brokenBody struct {
+	data         *strings.Reader
+	first, later error
+	failed       bool
+}
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if b.data.Len() > 0 {
+		return b.data.Read(p)
+	}
+	if b.failed {
+		return 0, b.later
+	}
+	b.failed = true
+	return 0, b.first
+}
+
+func (b *brokenBody) Close() error { return nil }
+
+func TestLoggingBodyKeepsReadError(t *testing.T) {
+	var buf bytes.Buffer
+	mw := newLogging(t, middleware.LoggingConfig{Logger: bufferLogger(&buf, zerolog.DebugLevel), Body: true})
+	cause := context.DeadlineExceeded
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/items", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &middleware.Attempt{
+		Number:      1,
+		Request:     req,
+		CallContext: context.Background(),
+		Response: &http.Response{
+			StatusCode: http.StatusOK,
+			Header:     http.Header{},
+			Body:       &brokenBody{data: strings.NewReader("partial"), first: cause, later: errors.New("use of closed network connection")},
+		},
+	}
+
+	if err := mw.AfterAttempt(a); err != nil {
+		t.Fatalf("AfterAttempt: %v", err)
+	}
+	data, err := io.ReadAll(a.Response.Body)
+
+	if string(data) != "partial" {
+		t.Errorf("body: got %q, want the bytes read before the failure", data)
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("read error: got %v, want the first read's error, %v", err, cause)
+	}
+	lines := decodeLog(t, &buf)
+	requireLineCount(t, lines, 1)
+	checkLine(t, lines[0], zerolog.DebugLevel, middleware.MessageResponse,
+		map[string]any{middleware.FieldBody: "partial", middleware.FieldError: cause.Error()})
 }

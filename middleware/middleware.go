@@ -102,6 +102,10 @@ type Attempt struct {
 	// CallContext is the caller's context, which bounds the whole call,
 	// waits included. Request.Context() is the attempt's own context,
 	// which the per-attempt timeout bounds as well.
+	//
+	// NOTE: when the caller's context ends, the attempt's context ends
+	// a moment later, from another goroutine. A hook that must know
+	// whether the caller ended the call checks CallContext.
 	CallContext context.Context
 
 	// SensitiveHeaders lists, in canonical form, the headers that the
