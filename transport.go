@@ -204,12 +204,16 @@ func (c *call) run() (*http.Response, error) {
 			// the same way.
 			return nil, c.fail(a, nil, err)
 		}
-		if c.buffer && a.Response != nil && !c.retryable(a) {
+		retry := c.retryable(a)
+		if c.buffer && a.Response != nil && !retry {
 			// The response is final unless its body fails mid-way, which
 			// turns the attempt into a network error.
 			c.bufferBody(a)
+			if a.Response == nil {
+				retry = c.retryable(a)
+			}
 		}
-		if !c.retryable(a) {
+		if !retry {
 			return c.finish(a)
 		}
 		if c.ctx.Err() != nil {

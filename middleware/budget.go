@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 )
@@ -78,8 +78,11 @@ type Budget struct {
 	max   float64
 	floor *rate.Limiter // nil when there is no floor
 
-	mu     sync.Mutex
-	tokens float64
+	// tokens holds the float64 bits of the saved tokens. It is updated
+	// with compare-and-swap, so calls do not wait on a lock, and a full
+	// budget is only read, so calls on a healthy path do not write to
+	// memory that every goroutine shares.
+	tokens atomic.Uint64
 }
 
 // NewBudget returns an empty budget: its first retries come from the
@@ -111,21 +114,31 @@ func NewBudget(c BudgetConfig) (*Budget, error) {
 
 // Deposit records a new call, which earns Ratio tokens.
 func (b *Budget) Deposit() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.tokens = min(b.max, b.tokens+b.ratio)
+	for {
+		old := b.tokens.Load()
+		tokens := math.Float64frombits(old)
+		if tokens >= b.max {
+			return
+		}
+		if b.tokens.CompareAndSwap(old, math.Float64bits(min(b.max, tokens+b.ratio))) {
+			return
+		}
+	}
 }
 
 // Withdraw reports whether a retry may be sent, and takes a token if so.
 func (b *Budget) Withdraw() bool {
-	b.mu.Lock()
-	// The tolerance absorbs rounding, so that five deposits of 0.2 make
-	// a whole token.
-	if b.tokens >= 1-1e-9 {
-		b.tokens = max(0, b.tokens-1)
-		b.mu.Unlock()
-		return true
+	for {
+		old := b.tokens.Load()
+		tokens := math.Float64frombits(old)
+		// The tolerance absorbs rounding, so that five deposits of 0.2
+		// make a whole token.
+		if tokens < 1-1e-9 {
+			break
+		}
+		if b.tokens.CompareAndSwap(old, math.Float64bits(max(0, tokens-1))) {
+			return true
+		}
 	}
-	b.mu.Unlock()
 	return b.floor != nil && b.floor.Allow()
 }
