@@ -247,6 +247,30 @@ func TestTransportWithoutResponseOrError(t *testing.T) {
 	}
 }
 
+func TestTransportNilBodyIsEmpty(t *testing.T) {
+	nilBody := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: req}, nil
+	})
+	for _, opts := range [][]sturdy.Option{
+		{sturdy.WithoutLogging()},
+		{sturdy.WithLogger(zerolog.New(io.Discard).Level(zerolog.DebugLevel)), sturdy.WithLogBodies(64)},
+	} {
+		c, err := sturdy.New(append(opts, sturdy.WithTransport(nilBody))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		resp, err := c.R().Get(apiURL)
+
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if len(resp.Body()) != 0 {
+			t.Errorf("body: got %q, want empty", resp.Body())
+		}
+	}
+}
+
 func TestTypedNilValuesAreRejected(t *testing.T) {
 	var jitter *middleware.ProportionalJitter
 	var transport *http.Transport

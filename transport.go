@@ -301,6 +301,11 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 	}
 	var body *attemptBody
 	if resp != nil {
+		if resp.Body == nil {
+			// net/http's client treats a nil body from a custom transport
+			// as empty.
+			resp.Body = http.NoBody
+		}
 		body = &c.firstBody
 		if n > 1 {
 			body = new(attemptBody)
@@ -321,6 +326,7 @@ func (c *call) send(n int) (*middleware.Attempt, error) {
 		}
 	}
 	if a.Response != nil && a.Response.Body == nil {
+		// A hook removed the body.
 		a.Response.Body = http.NoBody
 	}
 	if a.Response != nil && a.Response.Body != body {

@@ -46,7 +46,7 @@ type BudgetConfig struct {
 
 	// MaxTokens caps the retries saved up while calls succeed, and so the
 	// burst of retries allowed when an outage starts. Zero means
-	// DefaultBudgetMaxTokens.
+	// DefaultBudgetMaxTokens; any other value must be at least 1.
 	MaxTokens float64
 }
 
@@ -62,8 +62,8 @@ func (c BudgetConfig) Validate() error {
 	if c.FloorBurst < 0 {
 		return fmt.Errorf("middleware: retry budget FloorBurst %d is negative; use 0 for the default of %d or a positive count", c.FloorBurst, DefaultBudgetFloorBurst)
 	}
-	if !(c.MaxTokens >= 0) || math.IsInf(c.MaxTokens, 0) {
-		return fmt.Errorf("middleware: retry budget MaxTokens %v is invalid; pass a positive count such as %v", c.MaxTokens, DefaultBudgetMaxTokens)
+	if !(c.MaxTokens == 0 || c.MaxTokens >= 1) || math.IsInf(c.MaxTokens, 0) {
+		return fmt.Errorf("middleware: retry budget MaxTokens %v is invalid; pass 0 for the default of %v or a count of at least 1, because a retry takes a whole token", c.MaxTokens, DefaultBudgetMaxTokens)
 	}
 	return nil
 }

@@ -126,6 +126,7 @@ func TestBudgetConfigValidate(t *testing.T) {
 		{"NaN ratio", middleware.BudgetConfig{Ratio: math.NaN()}, "ratio NaN"},
 		{"infinite floor", middleware.BudgetConfig{MinPerSecond: math.Inf(1)}, "MinPerSecond +Inf"},
 		{"negative tokens", middleware.BudgetConfig{MaxTokens: -1}, "MaxTokens -1"},
+		{"less than one token", middleware.BudgetConfig{MaxTokens: 0.5}, "MaxTokens 0.5"},
 		{"negative burst", middleware.BudgetConfig{FloorBurst: -2}, "FloorBurst -2"},
 	}
 	for _, tc := range cases {
