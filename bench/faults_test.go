@@ -18,10 +18,8 @@ const headerRequestID = faultserver.HeaderRequestID
 // BenchmarkFlaky as CSV, for the latency chart.
 var latencyFile = flag.String("latencies", "", "append the latency of every call of BenchmarkFlaky to this CSV `file`")
 
-// Settings of the fault scenarios. Each call of BenchmarkFlaky and
-// BenchmarkOutage has callDeadline to finish, as a caller's context
-// would give it; BenchmarkRetryAfter gives each call one second, the
-// wait its server requests.
+// Settings of the fault scenarios. Each call of every fault benchmark
+// has callDeadline to finish, as a caller's context would give it.
 const (
 	callDeadline = 5 * time.Second
 

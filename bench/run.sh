@@ -72,11 +72,14 @@ go tool pprof -top -cum -nodecount=500 "$bin" "$profiles/cpu.out" 2>/dev/null | 
 	grep -v 'sturdy/bench\.' >"$results/profile-cpu.txt"
 
 echo "--- benchstat"
-{
-	go run golang.org/x/perf/cmd/benchstat "$results/healthy.txt"
+# From within the results, so that benchstat names the files without the
+# path of this checkout.
+(
+	cd "$results"
+	go run golang.org/x/perf/cmd/benchstat healthy.txt
 	echo
-	go run golang.org/x/perf/cmd/benchstat "$results/faults.txt"
-} >"$results/benchstat.txt"
+	go run golang.org/x/perf/cmd/benchstat faults.txt
+) >"$results/benchstat.txt"
 
 echo "--- charts and docs/performance.md"
 go run ./cmd/charts -latencies "$results/latencies.csv" -out ../docs/img

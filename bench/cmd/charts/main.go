@@ -44,6 +44,18 @@ var clientOrder = []string{
 	"nethttp", "resty", "sturdy", "sturdy-nolog", "sturdy-nobudget", "retryablehttp", "failsafe",
 }
 
+// clientLabels names each client in chart legends as the performance
+// page does.
+var clientLabels = map[string]string{
+	"nethttp":         "net/http",
+	"resty":           "resty v2",
+	"sturdy":          "sturdy, default stack",
+	"sturdy-nolog":    "sturdy, logging off",
+	"sturdy-nobudget": "sturdy, retry budget off",
+	"retryablehttp":   "go-retryablehttp",
+	"failsafe":        "failsafe-go",
+}
+
 // clientColors gives each client the same colour in every chart.
 var clientColors = map[string]color.Color{
 	"nethttp":         color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff},
@@ -183,7 +195,7 @@ func ccdfPlot(mode string, clients map[string][]float64) (*plot.Plot, error) {
 		line.Color = clientColors[name]
 		line.Width = vg.Points(1.5)
 		p.Add(line)
-		p.Legend.Add(name, line)
+		p.Legend.Add(clientLabels[name], line)
 	}
 	return p, nil
 }
