@@ -39,10 +39,10 @@ var clientNames = []string{
 }
 
 // healthyClientNames adds two variants of bare resty to the healthy
-// path, each with one part of the work of sturdy's default stack: sturdy's
-// 30 s per-request timeout, and the two auth headers that sturdy sends,
-// which the server has to read too. Their difference to bare resty is the
-// cost of that part alone.
+// path. Each does one part of the work of sturdy's default stack: one
+// sets sturdy's 30 s per-request timeout, the other sends sturdy's two
+// auth headers, which the server has to read too. Their difference to
+// bare resty is the cost of that part alone.
 var healthyClientNames = slices.Insert(slices.Clone(clientNames), 2, nameRestyTimeout, nameRestyAuth)
 
 // faultClientNames adds sturdy without its retry budget to the fault

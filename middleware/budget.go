@@ -78,10 +78,10 @@ type Budget struct {
 	max   float64
 	floor *rate.Limiter // nil when there is no floor
 
-	// tokens holds the float64 bits of the saved tokens. It is updated
-	// with compare-and-swap, so calls do not wait on a lock, and a full
-	// budget is only read, so calls on a healthy path do not write to
-	// memory that every goroutine shares.
+	// tokens contains the float64 bits of the saved tokens. Calls update
+	// it with compare-and-swap instead of taking a lock. A full budget is
+	// only read, so on a healthy path calls do not write to memory that
+	// every goroutine shares.
 	tokens atomic.Uint64
 }
 
