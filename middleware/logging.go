@@ -317,5 +317,12 @@ func (l loggingHooks) onError(res Result) {
 }
 
 func withRequest(e *zerolog.Event, req *http.Request, r Redactor) *zerolog.Event {
-	return e.Str(FieldMethod, req.Method).Str(FieldURL, r.URL(req.URL))
+	e = e.Str(FieldMethod, req.Method)
+	// A URL with nothing to redact is written from a buffer on the
+	// stack, so the line on every call allocates nothing for it.
+	var buf [256]byte
+	if url, ok := appendPlainURL(buf[:0], req.URL); ok {
+		return e.Bytes(FieldURL, url)
+	}
+	return e.Str(FieldURL, r.URL(req.URL))
 }

@@ -460,3 +460,20 @@ func TestLoggingBodyKeepsReadError(t *testing.T) {
 	checkLine(t, lines[0], zerolog.DebugLevel, middleware.MessageResponse,
 		map[string]any{middleware.FieldBody: "partial", middleware.FieldError: cause.Error()})
 }
+
+func TestLoggingCompletionLineAllocations(t *testing.T) {
+	logger := zerolog.New(io.Discard).Level(zerolog.InfoLevel)
+	mw := newLogging(t, middleware.LoggingConfig{Logger: &logger})
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:8080/api/products/4711", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := middleware.Result{Request: req, Response: &http.Response{StatusCode: http.StatusOK}, Attempts: 1}
+	mw.OnSuccess(res) // warms zerolog's pool of events
+
+	allocs := testing.AllocsPerRun(100, func() { mw.OnSuccess(res) })
+
+	if allocs != 0 {
+		t.Errorf("completion line for a URL with nothing to redact: %v allocations, want 0", allocs)
+	}
+}

@@ -144,6 +144,43 @@ func (r Redactor) Strip(h http.Header) {
 	}
 }
 
+// appendPlainURL appends u as u.String() writes it, when u holds nothing
+// to redact and nothing to escape: a scheme and a host, no user
+// information, query or fragment, and a path of letters, digits and
+// "-._~/" only. It reports false, and appends nothing, for any other URL.
+// Log lines use it to write the common URL without building a string.
+func appendPlainURL(dst []byte, u *url.URL) ([]byte, bool) {
+	if u == nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" || u.User != nil ||
+		u.RawPath != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
+		u.RawFragment != "" || u.OmitHost {
+		return dst, false
+	}
+	for i := 0; i < len(u.Host); i++ {
+		if c := u.Host[i]; !isPlainURLByte(c) && c != ':' && c != '[' && c != ']' {
+			return dst, false
+		}
+	}
+	for i := 0; i < len(u.Path); i++ {
+		if c := u.Path[i]; !isPlainURLByte(c) && c != '/' {
+			return dst, false
+		}
+	}
+	dst = append(dst, u.Scheme...)
+	dst = append(dst, "://"...)
+	dst = append(dst, u.Host...)
+	if u.Path != "" && u.Path[0] != '/' {
+		dst = append(dst, '/')
+	}
+	return append(dst, u.Path...), true
+}
+
+// isPlainURLByte reports whether c is a letter, a digit or one of "-._~",
+// which net/url never escapes.
+func isPlainURLByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
 // URL returns u as a string with its user information and secret query
 // values Redacted, as RedactURL does, using r's secret names.
 func (r Redactor) URL(u *url.URL) string {

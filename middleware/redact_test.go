@@ -245,3 +245,76 @@ func FuzzRedactURL(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendPlainURL(t *testing.T) {
+	cases := []struct {
+		raw   string
+		plain bool
+	}{
+		{"https://api.test/api/products/4711", true},
+		{"http://127.0.0.1:8080/v1/items", true},
+		{"http://[::1]:80/x", true},
+		{"https://api.test", true},
+		{"https://api.test/a-b_c.d~e/", true},
+		{"https://api.test/x?page=2", false},
+		{"https://api.test/x?", false},
+		{"https://alice:hunter2@api.test/x", false},
+		{"https://api.test/x#frag", false},
+		{"https://api.test/a%20b", false},
+		{"https://api.test/caf\u00e9", false},
+		{"http://[fe80::1%25eth0]/x", false},
+		{"mailto:alice@example.test", false},
+		{"/relative/path", false},
+	}
+	for _, tc := range cases {
+		u, err := url.Parse(tc.raw)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.raw, err)
+		}
+		got, ok := middleware.AppendPlainURL([]byte("prefix "), u)
+		if ok != tc.plain {
+			t.Errorf("%q: plain got %v, want %v", tc.raw, ok, tc.plain)
+		}
+		want := "prefix "
+		if ok {
+			want += u.String()
+		}
+		if string(got) != want {
+			t.Errorf("%q: got %q, want %q", tc.raw, got, want)
+		}
+	}
+}
+
+// FuzzAppendPlainURL checks that every URL that appendPlainURL accepts
+// comes out as url.URL.String writes it, and as Redactor.URL does, since
+// such a URL holds nothing to redact.
+func FuzzAppendPlainURL(f *testing.F) {
+	for _, seed := range []string{
+		"https://api.test/api/products/4711",
+		"http://[::1]:80/x",
+		"https://api.test",
+		"HTTP://API.test/A/",
+		"https://api.test/x?page=2",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return
+		}
+		got, ok := middleware.AppendPlainURL(nil, u)
+		if !ok {
+			if len(got) != 0 {
+				t.Fatalf("%q: appended %q to a URL it rejected", raw, got)
+			}
+			return
+		}
+		if want := u.String(); string(got) != want {
+			t.Fatalf("%q: got %q, want %q as url.URL.String writes it", raw, got, want)
+		}
+		if want := (middleware.Redactor{}).URL(u); string(got) != want {
+			t.Fatalf("%q: got %q, want %q as Redactor.URL writes it", raw, got, want)
+		}
+	})
+}

@@ -1,0 +1,4 @@
+package middleware
+
+// AppendPlainURL exposes appendPlainURL to the tests of this package.
+var AppendPlainURL = appendPlainURL
