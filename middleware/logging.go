@@ -321,8 +321,8 @@ func withRequest(e *zerolog.Event, req *http.Request, r Redactor) *zerolog.Event
 	// A URL with nothing to redact is written from a buffer on the
 	// stack, so the line on every call allocates nothing for it.
 	var buf [256]byte
-	if url, ok := appendPlainURL(buf[:0], req.URL); ok {
-		return e.Bytes(FieldURL, url)
+	if plain, ok := appendPlainURL(buf[:0], req.URL); ok {
+		return e.Bytes(FieldURL, plain)
 	}
 	return e.Str(FieldURL, r.URL(req.URL))
 }

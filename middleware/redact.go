@@ -144,10 +144,10 @@ func (r Redactor) Strip(h http.Header) {
 	}
 }
 
-// appendPlainURL appends u as u.String() writes it, when u holds nothing
-// to redact and nothing to escape: a scheme and a host, no user
-// information, query or fragment, and a path of letters, digits and
-// "-._~/" only. It reports false, and appends nothing, for any other URL.
+// appendPlainURL appends u as u.String() writes it, for a URL with
+// nothing to redact or escape. Such a URL has a scheme and a host, no
+// user information, query or fragment, and a path of letters, digits and
+// "-._~/" only. For any other URL it appends nothing and reports false.
 // Log lines use it to write the common URL without building a string.
 func appendPlainURL(dst []byte, u *url.URL) ([]byte, bool) {
 	if u == nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" || u.User != nil ||
