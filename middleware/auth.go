@@ -128,11 +128,9 @@ func setHeaders(values map[string]string) Middleware {
 		Name:             AuthName,
 		SensitiveHeaders: slices.Clone(keys),
 		BeforeAttempt: func(a *Attempt) error {
-			for i, key := range keys {
-				// The slice is shared between attempts and never
-				// modified, so no copy is needed per attempt.
-				replaceHeader(a.Request.Header, key, vals[i])
-			}
+			// The slices of values are shared between attempts and never
+			// modified, so no copy is needed per attempt.
+			replaceHeaders(a.Request.Header, keys, vals)
 			return nil
 		},
 	}
@@ -142,12 +140,23 @@ func setHeaders(values map[string]string) Middleware {
 // other spelling, such as one the caller set verbatim in lower case, so
 // that the server receives exactly the values given.
 func replaceHeader(h http.Header, key string, values []string) {
+	replaceHeaders(h, []string{key}, [][]string{values})
+}
+
+// replaceHeaders does what replaceHeader does for each keys[i] and
+// vals[i], with one pass over h for all of them.
+func replaceHeaders(h http.Header, keys []string, vals [][]string) {
 	for name := range h {
-		if name != key && strings.EqualFold(name, key) {
-			delete(h, name)
+		for _, key := range keys {
+			if name != key && strings.EqualFold(name, key) {
+				delete(h, name)
+				break
+			}
 		}
 	}
-	h[key] = values
+	for i, key := range keys {
+		h[key] = vals[i]
+	}
 }
 
 func checkCredential(what, value string) error {

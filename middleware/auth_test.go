@@ -162,6 +162,36 @@ func TestHeaderAuthReplacesVerbatimCallerHeader(t *testing.T) {
 	}
 }
 
+func TestHeaderAuthRemovesEverySpellingOfBothHeaders(t *testing.T) {
+	auth, err := middleware.HeaderAuth("id-123", "sig-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := runBeforeAttempt(t, auth, http.Header{
+		"api-auth-id":        {"lower-id"},
+		"API-AUTH-ID":        {"upper-id"},
+		"Api-Auth-Signature": {"caller-sig"},
+		"api-auth-signature": {"lower-sig"},
+		"x-trace":            {"kept"},
+		"Accept":             {"application/json"},
+	})
+
+	want := http.Header{
+		"Api-Auth-Id":        {"id-123"},
+		"Api-Auth-Signature": {"sig-456"},
+		"x-trace":            {"kept"},
+		"Accept":             {"application/json"},
+	}
+	if len(req.Header) != len(want) {
+		t.Errorf("headers: got %q, want %q", req.Header, want)
+	}
+	for name, values := range want {
+		if got := req.Header[name]; !slices.Equal(got, values) {
+			t.Errorf("header %q: got %q, want %q", name, got, values)
+		}
+	}
+}
+
 func TestBearerTokenEveryAttempt(t *testing.T) {
 	auth, err := middleware.BearerToken("tok-789")
 	if err != nil {
