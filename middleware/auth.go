@@ -143,9 +143,9 @@ func replaceHeader(h http.Header, key string, values []string) {
 	replaceHeaders(h, []string{key}, [][]string{values})
 }
 
-// replaceHeaders does what replaceHeader does for each keys[i] and
-// vals[i], with one pass over h for all of them.
-func replaceHeaders(h http.Header, keys []string, vals [][]string) {
+// replaceHeaders sets h[keys[i]] to values[i] for each i and removes
+// every other spelling of those keys, in one pass over h.
+func replaceHeaders(h http.Header, keys []string, values [][]string) {
 	for name := range h {
 		for _, key := range keys {
 			if name != key && strings.EqualFold(name, key) {
@@ -155,7 +155,7 @@ func replaceHeaders(h http.Header, keys []string, vals [][]string) {
 		}
 	}
 	for i, key := range keys {
-		h[key] = vals[i]
+		h[key] = values[i]
 	}
 }
 

@@ -162,7 +162,7 @@ func TestHeaderAuthReplacesVerbatimCallerHeader(t *testing.T) {
 	}
 }
 
-func TestHeaderAuthRemovesEverySpellingOfBothHeaders(t *testing.T) {
+func TestHeaderAuthRemovesOtherSpellings(t *testing.T) {
 	auth, err := middleware.HeaderAuth("id-123", "sig-456")
 	if err != nil {
 		t.Fatal(err)
