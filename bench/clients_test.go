@@ -26,6 +26,7 @@ const (
 	nameSturdy          = "sturdy"
 	nameSturdyNoLog     = "sturdy-nolog"
 	nameSturdyNoBudget  = "sturdy-nobudget"
+	nameSturdyAuthOnly  = "sturdy-authonly"
 	nameRetryableHTTP   = "retryablehttp"
 	nameFailsafe        = "failsafe"
 	headerAuthID        = "bench-id"
@@ -42,8 +43,12 @@ var clientNames = []string{
 // path. Each does one part of the work of sturdy's default stack: one
 // sets sturdy's 30 s per-request timeout, the other sends sturdy's two
 // auth headers, which the server has to read too. Their difference to
-// bare resty is the cost of that part alone.
-var healthyClientNames = slices.Insert(slices.Clone(clientNames), 2, nameRestyTimeout, nameRestyAuth)
+// bare resty is the cost of that part alone. It also adds sturdy with
+// auth as its only middleware, which shows what the chain, the timeout
+// and the body read cost without logging and retries.
+var healthyClientNames = slices.Insert(
+	slices.Insert(slices.Clone(clientNames), 4, nameSturdyAuthOnly),
+	2, nameRestyTimeout, nameRestyAuth)
 
 // faultClientNames adds sturdy without its retry budget to the fault
 // tables, so that the budget's share of sturdy's figures shows.
@@ -132,7 +137,7 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 		c.resty.SetHeader(middleware.HeaderAuthID, headerAuthID).
 			SetHeader(middleware.HeaderAuthSignature, headerAuthSignature)
 		return c, nil
-	case nameSturdy, nameSturdyNoLog, nameSturdyNoBudget:
+	case nameSturdy, nameSturdyNoLog, nameSturdyNoBudget, nameSturdyAuthOnly:
 		return newSturdy(name, m, opts)
 	case nameRetryableHTTP:
 		return newRetryableHTTP(m, opts), nil
@@ -234,9 +239,12 @@ func doResty(r *resty.Request, url, id string) (bool, error) {
 
 func newSturdy(name string, m mode, opts clientOptions) (*client, error) {
 	options := []sturdy.Option{sturdy.WithHeaderAuth(headerAuthID, headerAuthSignature)}
-	if name == nameSturdyNoLog {
+	switch name {
+	case nameSturdyNoLog:
 		options = append(options, sturdy.WithoutLogging())
-	} else {
+	case nameSturdyAuthOnly:
+		options = append(options, sturdy.WithoutLogging(), sturdy.WithoutRetry())
+	default:
 		options = append(options, sturdy.WithLogger(discardInfoLogger()))
 	}
 	if name == nameSturdyNoBudget {

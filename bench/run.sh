@@ -34,7 +34,7 @@ bin=$results/bench.test
 
 for i in $(seq "$rounds"); do
 	echo "--- healthy path and chain, round $i of $rounds"
-	"$bin" -test.run '^$' -test.bench '^Benchmark(Healthy|Paired|Chain)$' \
+	"$bin" -test.run '^$' -test.bench '^Benchmark(Healthy|Paired|OwnWork|Chain)$' \
 		-test.benchtime="$benchtime" | tee -a "$results/healthy.txt"
 done
 
