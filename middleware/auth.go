@@ -101,15 +101,24 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 			if err != nil {
 				return fmt.Errorf("signer: %w", err)
 			}
+			// returned records the name under which sign returned each
+			// declared header, so that two spellings of one header fail
+			// the call instead of one of them being sent at random.
+			returned := make([]string, len(declared))
 			for name, value := range values {
 				key := http.CanonicalHeaderKey(name)
-				if !slices.Contains(declared, key) {
+				i := slices.Index(declared, key)
+				if i < 0 {
 					return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
 				}
+				if returned[i] != "" {
+					return fmt.Errorf("signer returned header %s twice, as %q and %q; return each header under one name", key, returned[i], name)
+				}
+				returned[i] = name
 				if err := checkCredential("signer value for "+key, value); err != nil {
 					return err
 				}
-				replaceHeader(a.Request.Header, key, []string{value})
+				replaceHeader(a.Request.Header, key, value)
 			}
 			return nil
 		},
@@ -117,35 +126,34 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 }
 
 // setHeaders returns the auth middleware that sets the given headers.
-func setHeaders(values map[string]string) Middleware {
-	keys := make([]string, 0, len(values))
-	vals := make([][]string, 0, len(values))
-	for name, value := range values {
+func setHeaders(headers map[string]string) Middleware {
+	keys := make([]string, 0, len(headers))
+	values := make([]string, 0, len(headers))
+	for name, value := range headers {
 		keys = append(keys, http.CanonicalHeaderKey(name))
-		vals = append(vals, []string{value})
+		values = append(values, value)
 	}
 	return Middleware{
 		Name:             AuthName,
 		SensitiveHeaders: slices.Clone(keys),
 		BeforeAttempt: func(a *Attempt) error {
-			// The slices of values are shared between attempts and never
-			// modified, so no copy is needed per attempt.
-			replaceHeaders(a.Request.Header, keys, vals)
+			replaceHeaders(a.Request.Header, keys, values)
 			return nil
 		},
 	}
 }
 
-// replaceHeader sets h[key] to values and removes the header under any
+// replaceHeader sets h[key] to value and removes the header under any
 // other spelling, such as one the caller set verbatim in lower case, so
-// that the server receives exactly the values given.
-func replaceHeader(h http.Header, key string, values []string) {
-	replaceHeaders(h, []string{key}, [][]string{values})
+// that the server receives exactly the value given.
+func replaceHeader(h http.Header, key, value string) {
+	replaceHeaders(h, []string{key}, []string{value})
 }
 
 // replaceHeaders sets h[keys[i]] to values[i] for each i and removes
-// every other spelling of those keys, in one pass over h.
-func replaceHeaders(h http.Header, keys []string, values [][]string) {
+// every other spelling of those keys in one pass over h. It copies the
+// values, so that each attempt owns the values in its header.
+func replaceHeaders(h http.Header, keys, values []string) {
 	for name := range h {
 		for _, key := range keys {
 			if name != key && strings.EqualFold(name, key) {
@@ -154,8 +162,11 @@ func replaceHeaders(h http.Header, keys []string, values [][]string) {
 			}
 		}
 	}
+	fresh := slices.Clone(values)
 	for i, key := range keys {
-		h[key] = values[i]
+		// The capacity ends at the value, so that Header.Add on one
+		// header never writes into the next.
+		h[key] = fresh[i : i+1 : i+1]
 	}
 }
 

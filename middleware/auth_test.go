@@ -192,6 +192,59 @@ func TestHeaderAuthRemovesOtherSpellings(t *testing.T) {
 	}
 }
 
+func TestHeaderAuthValuesOwnedByAttempt(t *testing.T) {
+	auth, err := middleware.HeaderAuth("id-123", "sig-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := runBeforeAttempt(t, auth, nil)
+	// A later hook that writes into the values of one attempt's header,
+	// or appends to one of them, must leave every other attempt alone.
+	first.Header["Api-Auth-Id"][0] = "tampered"
+	first.Header.Add("Api-Auth-Signature", "appended")
+
+	second := runBeforeAttempt(t, auth, nil)
+
+	if got := second.Header.Values("Api-Auth-Id"); !slices.Equal(got, []string{"id-123"}) {
+		t.Errorf("Api-Auth-Id of the next attempt: got %q, want [id-123]", got)
+	}
+	if got := second.Header.Values("Api-Auth-Signature"); !slices.Equal(got, []string{"sig-456"}) {
+		t.Errorf("Api-Auth-Signature of the next attempt: got %q, want [sig-456]", got)
+	}
+	if got := first.Header.Values("Api-Auth-Id"); !slices.Equal(got, []string{"tampered"}) {
+		t.Errorf("Api-Auth-Id after the append to the other header: got %q, want [tampered]", got)
+	}
+}
+
+func TestHeaderAuthValuesConcurrentWrites(t *testing.T) {
+	// Under -race, attempts that shared one array of values would be
+	// reported here.
+	auth, err := middleware.HeaderAuth("id-123", "sig-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				req := httptest.NewRequest(http.MethodGet, testURL, nil)
+				if err := auth.BeforeAttempt(&middleware.Attempt{Number: 1, Request: req}); err != nil {
+					t.Error(err)
+					return
+				}
+				if got := req.Header.Get("Api-Auth-Id"); got != "id-123" {
+					t.Errorf("Api-Auth-Id: got %q, want id-123", got)
+					return
+				}
+				req.Header["Api-Auth-Id"][0] = "changed by a hook"
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestBearerTokenEveryAttempt(t *testing.T) {
 	auth, err := middleware.BearerToken("tok-789")
 	if err != nil {
@@ -394,6 +447,14 @@ func TestSignerErrors(t *testing.T) {
 				return map[string]string{"X-Signature": secret + "\r\nX-Injected: 1"}, nil
 			},
 			[]string{"signer value for X-Signature", "control character 0xd", "remove it"},
+			nil,
+		},
+		{
+			"one header under two spellings",
+			func(*http.Request) (map[string]string, error) {
+				return map[string]string{"X-Signature": secret, "x-signature": secret + "-other"}, nil
+			},
+			[]string{"returned header X-Signature twice", `"X-Signature"`, `"x-signature"`, "return each header under one name"},
 			nil,
 		},
 	}
