@@ -23,6 +23,7 @@ type page struct {
 	HealthySeq, HealthyPar, HealthyMem table
 	Paired                             table
 	OwnWork                            table
+	OwnWorkSlower, EstimateVsPaired    string
 	Goals                              table
 	Chain                              table
 	ChainPerMiddleware                 string
@@ -110,6 +111,8 @@ func buildPage(r results) page {
 		Connections: map[string]table{},
 	}
 	p.Chain, p.ChainPerMiddleware = chainTable(r)
+	p.OwnWorkSlower = ownWorkSlower(r)
+	p.EstimateVsPaired = estimateVsPaired(r)
 	for _, m := range faultModes {
 		p.Flaky[m] = faultTable(r, "Flaky", m,
 			[]string{"Client", "Calls that succeed", "p50 latency", "p99 latency", "Requests per call"},
@@ -225,6 +228,47 @@ func ownWorkTable(r results) table {
 		})
 	}
 	return t
+}
+
+// ownWorkSlower returns the sentence that names the clients whose own
+// work took longer over loopback than in memory in this run.
+func ownWorkSlower(r results) string {
+	var measured int
+	var faster []string
+	for _, c := range healthyClients {
+		loop := r.get(fmt.Sprintf("OwnWork/seq/client=%s", c), unitOwn)
+		mem := r.get(fmt.Sprintf("OwnWork/mem/client=%s", c), unitOwn)
+		if !loop.ok || !mem.ok {
+			continue
+		}
+		measured++
+		if loop.center() <= mem.center() {
+			faster = append(faster, clientLabels[c])
+		}
+	}
+	switch {
+	case measured == 0:
+		return ""
+	case len(faster) == 0:
+		return "The same work takes longer over loopback than in memory, for every client."
+	default:
+		return fmt.Sprintf("In this run, the same work takes longer over loopback than in memory for every client except %s.",
+			strings.Join(faster, ", "))
+	}
+}
+
+// estimateVsPaired returns the sentence that compares the estimate of the
+// time goal from the in-memory CPU time with the paired ratio.
+func estimateVsPaired(r results) string {
+	est, ok := estimatedRatio(r)
+	paired := pairedRatio(r, "seq", "sturdy")
+	if !ok || !paired.ok {
+		return ""
+	}
+	if est < paired.center() {
+		return "So the estimate from the in-memory CPU time comes out lower than the paired ratio."
+	}
+	return "In this run, the estimate from the in-memory CPU time did not come out lower than the paired ratio."
 }
 
 // pairedRatio returns the ratio to resty of client in BenchmarkPaired,
