@@ -112,7 +112,11 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 					return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
 				}
 				if returned[i] != "" {
-					return fmt.Errorf("signer returned header %s twice, as %q and %q; return each header under one name", key, returned[i], name)
+					// Sort the names so that the message does not depend
+					// on the order of the map.
+					names := []string{returned[i], name}
+					slices.Sort(names)
+					return fmt.Errorf("signer returned header %s twice, as %q and %q; return each header under one name", key, names[0], names[1])
 				}
 				returned[i] = name
 				if err := checkCredential("signer value for "+key, value); err != nil {

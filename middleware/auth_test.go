@@ -454,7 +454,7 @@ func TestSignerErrors(t *testing.T) {
 			func(*http.Request) (map[string]string, error) {
 				return map[string]string{"X-Signature": secret, "x-signature": secret + "-other"}, nil
 			},
-			[]string{"returned header X-Signature twice", `"X-Signature"`, `"x-signature"`, "return each header under one name"},
+			[]string{`returned header X-Signature twice, as "X-Signature" and "x-signature"`, "return each header under one name"},
 			nil,
 		},
 	}
