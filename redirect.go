@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sturdyhttp/sturdy/internal/ascii"
 )
 
 // leavesOrigin reports whether req is a redirect that takes the request
@@ -38,35 +40,13 @@ func (t *Transport) leavesOrigin(req *http.Request) bool {
 }
 
 func isDowngrade(from, to *url.URL) bool {
-	return asciiEqualFold(from.Scheme, "https") && asciiEqualFold(to.Scheme, "http")
+	return ascii.EqualFold(from.Scheme, "https") && ascii.EqualFold(to.Scheme, "http")
 }
 
 func sameOrigin(a, b *url.URL) bool {
-	return asciiEqualFold(a.Scheme, b.Scheme) &&
-		asciiEqualFold(a.Hostname(), b.Hostname()) &&
+	return ascii.EqualFold(a.Scheme, b.Scheme) &&
+		ascii.EqualFold(a.Hostname(), b.Hostname()) &&
 		effectivePort(a) == effectivePort(b)
-}
-
-// asciiEqualFold compares a and b ignoring the case of ASCII letters
-// only. Host names differ when their other characters differ, even where
-// Unicode folding would equate them, as σ and ς.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func effectivePort(u *url.URL) string {
@@ -88,7 +68,7 @@ func (t *Transport) isCredentialHost(u *url.URL) bool {
 		if err != nil {
 			host, port = entry, ""
 		}
-		if !asciiEqualFold(strings.Trim(host, "[]"), u.Hostname()) {
+		if !ascii.EqualFold(strings.Trim(host, "[]"), u.Hostname()) {
 			continue
 		}
 		if port == "" || port == effectivePort(u) {

@@ -4,9 +4,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/sturdyhttp/sturdy/internal/ascii"
 )
 
 // AuthName is the name of every middleware built by the constructors in
@@ -101,32 +104,44 @@ func Signer(headers []string, sign SignFunc) (Middleware, error) {
 			if err != nil {
 				return fmt.Errorf("signer: %w", err)
 			}
-			// returned records the name under which sign returned each
-			// declared header, so that two spellings of one header fail
-			// the call instead of one of them being sent at random.
-			returned := make([]string, len(declared))
-			for name, value := range values {
-				key := http.CanonicalHeaderKey(name)
-				i := slices.Index(declared, key)
-				if i < 0 {
-					return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
-				}
-				if returned[i] != "" {
-					// Sort the names so that the message does not depend
-					// on the order of the map.
-					names := []string{returned[i], name}
-					slices.Sort(names)
-					return fmt.Errorf("signer returned header %s twice, as %q and %q; return each header under one name", key, names[0], names[1])
-				}
-				returned[i] = name
-				if err := checkCredential("signer value for "+key, value); err != nil {
-					return err
-				}
-				replaceHeader(a.Request.Header, key, value)
-			}
-			return nil
+			return setSigned(a.Request.Header, declared, values)
 		},
 	}, nil
+}
+
+// setSigned checks the headers that a SignFunc returned and sets them
+// on h. It checks the names in sorted order, so that a SignFunc that
+// makes several mistakes always gets the same error, and it sets nothing
+// unless every header is valid.
+func setSigned(h http.Header, declared []string, values map[string]string) error {
+	names := slices.Sorted(maps.Keys(values))
+	// returned records the name under which each declared header came
+	// back, so that two spellings of one header fail the call instead of
+	// one of them being sent at random.
+	returned := make([]string, len(declared))
+	for _, name := range names {
+		key := http.CanonicalHeaderKey(name)
+		i := slices.Index(declared, key)
+		if i < 0 {
+			return fmt.Errorf("signer returned header %q, which is not in its declared list %q; declare it so that it is redacted", name, declared)
+		}
+		if returned[i] != "" {
+			return fmt.Errorf("signer returned header %s twice, as %q and %q; return each header under one name", key, returned[i], name)
+		}
+		returned[i] = name
+		if values[name] == "" {
+			return fmt.Errorf("signer returned an empty value for %s; return the computed value, or leave the header out", key)
+		}
+		if err := checkHeaderValue("signer value for "+key, values[name]); err != nil {
+			return err
+		}
+	}
+	for i, key := range declared {
+		if returned[i] != "" {
+			replaceHeader(h, key, values[returned[i]])
+		}
+	}
+	return nil
 }
 
 // setHeaders returns the auth middleware that sets the given headers.
@@ -160,7 +175,7 @@ func replaceHeader(h http.Header, key, value string) {
 func replaceHeaders(h http.Header, keys, values []string) {
 	for name := range h {
 		for _, key := range keys {
-			if name != key && strings.EqualFold(name, key) {
+			if name != key && ascii.EqualFold(name, key) {
 				delete(h, name)
 				break
 			}

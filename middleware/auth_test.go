@@ -192,6 +192,25 @@ func TestHeaderAuthRemovesOtherSpellings(t *testing.T) {
 	}
 }
 
+func TestHeaderAuthKeepsUnicodeLookalike(t *testing.T) {
+	auth, err := middleware.HeaderAuth("id-123", "sig-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HTTP compares header names in ASCII only. Unicode case folding
+	// equates U+017F with "s", which must not make this a spelling of
+	// Api-Auth-Signature.
+	const lookalike = "Api-Auth-\u017fignature"
+	req := runBeforeAttempt(t, auth, http.Header{lookalike: {"kept"}})
+
+	if got := req.Header[lookalike]; !slices.Equal(got, []string{"kept"}) {
+		t.Errorf("header %q: got %q, want [kept]", lookalike, got)
+	}
+	if got := req.Header.Values("Api-Auth-Signature"); !slices.Equal(got, []string{"sig-456"}) {
+		t.Errorf("Api-Auth-Signature: got %q, want [sig-456]", got)
+	}
+}
+
 func TestHeaderAuthValuesOwnedByAttempt(t *testing.T) {
 	auth, err := middleware.HeaderAuth("id-123", "sig-456")
 	if err != nil {
@@ -557,8 +576,59 @@ func TestSignerRejectsEmptyValue(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, testURL, nil)
 	err = signer.BeforeAttempt(&middleware.Attempt{Number: 1, Request: req})
-	if err == nil || !strings.Contains(err.Error(), "X-Signature is empty") {
+	if err == nil || !strings.Contains(err.Error(), "empty value for X-Signature") {
 		t.Errorf("BeforeAttempt: got %v, want an error naming the empty header", err)
+	}
+}
+
+func TestSignerErrorStableAcrossMistakes(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]string
+		want   string
+	}{
+		{
+			"three spellings",
+			map[string]string{"x-signature": "a", "X-Signature": "b", "X-SIGNATURE": "c"},
+			`signer returned header X-Signature twice, as "X-SIGNATURE" and "X-Signature"`,
+		},
+		{
+			"duplicate and empty value",
+			map[string]string{"x-signature": "", "X-Signature": "b"},
+			`signer returned header X-Signature twice, as "X-Signature" and "x-signature"`,
+		},
+		{
+			"duplicate and undeclared header",
+			map[string]string{"x-signature": "a", "X-Signature": "b", "X-Other": "c"},
+			`signer returned header "X-Other", which is not in its declared list`,
+		},
+		{
+			"two headers, each twice",
+			map[string]string{"x-timestamp": "1", "X-Timestamp": "2", "x-signature": "a", "X-Signature": "b"},
+			`signer returned header X-Signature twice, as "X-Signature" and "x-signature"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signer, err := middleware.Signer([]string{"X-Signature", "X-Timestamp"}, func(*http.Request) (map[string]string, error) {
+				return tt.values, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Go starts each range over a map at a random place, so a message
+			// that depended on it would differ within a few calls.
+			for range 50 {
+				req := httptest.NewRequest(http.MethodGet, testURL, nil)
+				err := signer.BeforeAttempt(&middleware.Attempt{Number: 1, Request: req})
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("BeforeAttempt: got %v, want an error containing %s", err, tt.want)
+				}
+				if len(req.Header) != 0 {
+					t.Fatalf("headers after a failed signer: got %q, want none", req.Header)
+				}
+			}
+		})
 	}
 }
 
