@@ -230,11 +230,12 @@ func ownWorkTable(r results) table {
 	return t
 }
 
-// ownWorkSlower returns the sentence that names the clients whose own
-// work took longer over loopback than in memory in this run.
+// ownWorkSlower returns the sentence on whether the own work of every
+// client took longer over loopback than in memory in this run, and names
+// the clients for which it did not.
 func ownWorkSlower(r results) string {
 	var measured int
-	var faster []string
+	var notSlower []string
 	for _, c := range healthyClients {
 		loop := r.get(fmt.Sprintf("OwnWork/seq/client=%s", c), unitOwn)
 		mem := r.get(fmt.Sprintf("OwnWork/mem/client=%s", c), unitOwn)
@@ -243,32 +244,39 @@ func ownWorkSlower(r results) string {
 		}
 		measured++
 		if loop.center() <= mem.center() {
-			faster = append(faster, clientLabels[c])
+			notSlower = append(notSlower, `"`+clientLabels[c]+`"`)
 		}
 	}
 	switch {
 	case measured == 0:
 		return ""
-	case len(faster) == 0:
+	case len(notSlower) == 0:
 		return "The same work takes longer over loopback than in memory, for every client."
+	case len(notSlower) == measured:
+		return "In this run, the same work took longer over loopback than in memory for no client."
 	default:
-		return fmt.Sprintf("In this run, the same work takes longer over loopback than in memory for every client except %s.",
-			strings.Join(faster, ", "))
+		return fmt.Sprintf("In this run, the same work took longer over loopback than in memory for every client except %s.",
+			strings.Join(notSlower, ", "))
 	}
 }
 
 // estimateVsPaired returns the sentence that compares the estimate of the
-// time goal from the in-memory CPU time with the paired ratio.
+// time goal from the in-memory CPU time with the paired ratio and its
+// confidence interval.
 func estimateVsPaired(r results) string {
 	est, ok := estimatedRatio(r)
 	paired := pairedRatio(r, "seq", "sturdy")
 	if !ok || !paired.ok {
 		return ""
 	}
-	if est < paired.center() {
-		return "So the estimate from the in-memory CPU time comes out lower than the paired ratio."
+	switch {
+	case est < paired.summary.Lo:
+		return "In this run, the estimate from the in-memory CPU time comes out below the paired ratio and its interval."
+	case est > paired.summary.Hi:
+		return "In this run, the estimate from the in-memory CPU time comes out above the paired ratio and its interval."
+	default:
+		return "In this run, the estimate from the in-memory CPU time lies within the interval of the paired ratio, so the two do not differ."
 	}
-	return "In this run, the estimate from the in-memory CPU time did not come out lower than the paired ratio."
 }
 
 // pairedRatio returns the ratio to resty of client in BenchmarkPaired,

@@ -81,14 +81,15 @@ func (r results) get(name, unit string) stat {
 func (s stat) center() float64 { return s.summary.Center }
 
 // spread returns the half-width of the confidence interval as "±4%", or
-// "" when there are too few samples for one.
+// "" when there are too few samples for one. An interval that reaches
+// past zero has no percentage, so it is marked instead.
 func (s stat) spread() string {
 	if !s.ok || s.n < 2 {
 		return ""
 	}
 	pct := s.summary.PctRangeString()
-	if pct == "∞" || pct == "?" {
-		return ""
+	if pct == "?" {
+		return "(interval spans 0)"
 	}
 	return "±" + pct
 }
