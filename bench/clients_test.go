@@ -187,7 +187,12 @@ func doStd(ctx context.Context, do func(*http.Request) (*http.Response, error), 
 	if id != "" {
 		req.Header.Set(headerRequestID, id)
 	}
-	resp, err := do(req)
+	return readOK(do(req))
+}
+
+// readOK reads the body of resp in full, as a caller of net/http does,
+// and reports whether the call ended with a 200 and no error.
+func readOK(resp *http.Response, err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
@@ -302,15 +307,7 @@ func newRetryableHTTP(m mode, opts clientOptions) *client {
 			if id != "" {
 				req.Header.Set(headerRequestID, id)
 			}
-			resp, err := rc.Do(req)
-			if err != nil {
-				return false, err
-			}
-			defer resp.Body.Close()
-			if _, err := io.ReadAll(resp.Body); err != nil {
-				return false, err
-			}
-			return resp.StatusCode == http.StatusOK, nil
+			return readOK(rc.Do(req))
 		},
 		closeIdle: rc.HTTPClient.CloseIdleConnections,
 	}
