@@ -136,11 +136,15 @@ func setSigned(h http.Header, declared []string, values map[string]string) error
 			return err
 		}
 	}
+	keys := make([]string, 0, len(names))
+	signed := make([]string, 0, len(names))
 	for i, key := range declared {
 		if returned[i] != "" {
-			replaceHeader(h, key, values[returned[i]])
+			keys = append(keys, key)
+			signed = append(signed, values[returned[i]])
 		}
 	}
+	replaceHeaders(h, keys, signed)
 	return nil
 }
 
@@ -162,16 +166,11 @@ func setHeaders(headers map[string]string) Middleware {
 	}
 }
 
-// replaceHeader sets h[key] to value and removes the header under any
-// other spelling, such as one the caller set verbatim in lower case, so
-// that the server receives exactly the value given.
-func replaceHeader(h http.Header, key, value string) {
-	replaceHeaders(h, []string{key}, []string{value})
-}
-
 // replaceHeaders sets h[keys[i]] to values[i] for each i and removes
-// every other spelling of those keys in one pass over h. It copies the
-// values, so that each attempt owns the values in its header.
+// every other spelling of those keys in one pass over h, such as one the
+// caller set verbatim in lower case, so that the server receives exactly
+// the values given. It copies the values, so that each attempt owns the
+// values in its header.
 func replaceHeaders(h http.Header, keys, values []string) {
 	for name := range h {
 		for _, key := range keys {
