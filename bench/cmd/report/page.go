@@ -200,14 +200,17 @@ func pairedTable(r results) table {
 	return t
 }
 
+func ownWorkName(run, client string) string {
+	return fmt.Sprintf("OwnWork/%s/client=%s", run, client)
+}
+
 // ownWorkTable returns the time of each client's own work from
 // BenchmarkOwnWork, over loopback and in memory, and what each client adds
 // to bare resty's.
 func ownWorkTable(r results) table {
 	t := table{Header: []string{"Client", "Over loopback", "In memory", "Loopback ÷ in memory",
 		"Over loopback: added to resty", "In memory: added to resty"}}
-	name := func(run, client string) string { return fmt.Sprintf("OwnWork/%s/client=%s", run, client) }
-	restyLoop, restyMem := r.get(name("seq", "resty"), unitOwn), r.get(name("mem", "resty"), unitOwn)
+	restyLoop, restyMem := r.get(ownWorkName("seq", "resty"), unitOwn), r.get(ownWorkName("mem", "resty"), unitOwn)
 	added := func(s, resty stat) string {
 		if !s.ok || !resty.ok {
 			return "–"
@@ -215,7 +218,7 @@ func ownWorkTable(r results) table {
 		return formatSeconds(s.center() - resty.center())
 	}
 	for _, c := range healthyClients {
-		loop, mem := r.get(name("seq", c), unitOwn), r.get(name("mem", c), unitOwn)
+		loop, mem := r.get(ownWorkName("seq", c), unitOwn), r.get(ownWorkName("mem", c), unitOwn)
 		if !loop.ok || !mem.ok {
 			continue
 		}
@@ -237,8 +240,7 @@ func ownWorkSlower(r results) string {
 	var measured int
 	var notSlower []string
 	for _, c := range healthyClients {
-		loop := r.get(fmt.Sprintf("OwnWork/seq/client=%s", c), unitOwn)
-		mem := r.get(fmt.Sprintf("OwnWork/mem/client=%s", c), unitOwn)
+		loop, mem := r.get(ownWorkName("seq", c), unitOwn), r.get(ownWorkName("mem", c), unitOwn)
 		if !loop.ok || !mem.ok {
 			continue
 		}
