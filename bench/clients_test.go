@@ -23,6 +23,7 @@ const (
 	nameResty           = "resty"
 	nameRestyTimeout    = "resty-timeout"
 	nameRestyAuth       = "resty-auth"
+	nameRestySameWork   = "resty-samework"
 	nameSturdy          = "sturdy"
 	nameSturdyNoLog     = "sturdy-nolog"
 	nameSturdyNoBudget  = "sturdy-nobudget"
@@ -39,16 +40,18 @@ var clientNames = []string{
 	nameNetHTTP, nameResty, nameSturdy, nameSturdyNoLog, nameRetryableHTTP, nameFailsafe,
 }
 
-// healthyClientNames adds two variants of bare resty to the healthy
-// path. Each does one part of the work of sturdy's default stack: one
-// sets sturdy's 30 s per-request timeout, the other sends sturdy's two
-// auth headers, which the server has to read too. Their difference to
-// bare resty is the cost of that part alone. It also adds sturdy with
-// auth as its only middleware, which shows what the chain, the timeout
-// and the body read cost without logging and retries.
+// healthyClientNames adds three variants of bare resty to the healthy
+// path. Two do one part of the work of sturdy's default stack: one sets
+// sturdy's 30 s per-request timeout, the other sends sturdy's two auth
+// headers, which the server has to read too. Their difference to bare
+// resty is the cost of that part alone. The third does all the work that
+// the default stack does on a call that succeeds at once: the timeout,
+// the headers and the completion line. It also adds sturdy with auth as
+// its only middleware, which shows what the chain, the timeout and the
+// body read cost without logging and retries.
 var healthyClientNames = slices.Insert(
 	slices.Insert(slices.Clone(clientNames), 4, nameSturdyAuthOnly),
-	2, nameRestyTimeout, nameRestyAuth)
+	2, nameRestyTimeout, nameRestyAuth, nameRestySameWork)
 
 // faultClientNames adds sturdy without its retry budget to the fault
 // tables, so that the budget's share of sturdy's figures shows.
@@ -137,6 +140,8 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 		c.resty.SetHeader(middleware.HeaderAuthID, headerAuthID).
 			SetHeader(middleware.HeaderAuthSignature, headerAuthSignature)
 		return c, nil
+	case nameRestySameWork:
+		return newRestySameWork(m, opts, discardInfoLogger()), nil
 	case nameSturdy, nameSturdyNoLog, nameSturdyNoBudget, nameSturdyAuthOnly:
 		return newSturdy(name, m, opts)
 	case nameRetryableHTTP:
@@ -151,6 +156,29 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 // benchmarks: Info level, written to io.Discard.
 func discardInfoLogger() zerolog.Logger {
 	return zerolog.New(io.Discard).Level(zerolog.InfoLevel)
+}
+
+// newRestySameWork returns bare resty set up to do, by itself, the work
+// that sturdy's default stack does on a call that succeeds at once. It
+// sets sturdy's 30 s timeout and two auth headers, and an OnSuccess hook
+// writes the default stack's completion line to log: the same fields,
+// level and message.
+func newRestySameWork(m mode, opts clientOptions, log zerolog.Logger) *client {
+	c := newResty(m, opts)
+	c.name = nameRestySameWork
+	c.resty.SetTimeout(sturdy.DefaultTimeout).
+		SetHeader(middleware.HeaderAuthID, headerAuthID).
+		SetHeader(middleware.HeaderAuthSignature, headerAuthSignature).
+		OnSuccess(func(_ *resty.Client, resp *resty.Response) {
+			log.Info().
+				Str(middleware.FieldMethod, resp.Request.Method).
+				Str(middleware.FieldURL, resp.Request.URL).
+				Int(middleware.FieldStatus, resp.StatusCode()).
+				Dur(middleware.FieldDuration, resp.Time()).
+				Int(middleware.FieldAttempts, resp.Request.Attempt).
+				Msg(middleware.MessageCompleted)
+		})
+	return c
 }
 
 // pooledTransport returns a transport with the pool of sturdy.DefaultPool.
