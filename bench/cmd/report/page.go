@@ -293,9 +293,12 @@ func sameWork(r results) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "In this run, resty doing that work itself takes %.2f× bare resty, ", same.center())
-	if same.center() > timeGoal {
-		fmt.Fprintf(&b, "so that work alone costs more than the goal of %.2f× allows. ", timeGoal)
-	} else {
+	switch {
+	case same.summary.Lo > timeGoal:
+		fmt.Fprintf(&b, "so that work alone costs more than the goal of %.2f× allows, beyond its interval. ", timeGoal)
+	case same.center() > timeGoal:
+		fmt.Fprintf(&b, "above the goal of %.2f×, but its interval includes the goal. ", timeGoal)
+	default:
 		fmt.Fprintf(&b, "within the goal of %.2f×. ", timeGoal)
 	}
 	switch {
@@ -513,8 +516,8 @@ func (p page) LoggingAllocations() int64 {
 	return n
 }
 
-// timeGoal is the most that a request through sturdy's default stack may
-// take, as a multiple of one through bare resty.
+// timeGoal is the maximum time of a request through sturdy's default
+// stack, as a multiple of the time of one through bare resty.
 const timeGoal = 1.05
 
 // withinGoal marks a comparison row of the time goal by whether its
