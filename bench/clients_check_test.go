@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/sturdyhttp/sturdy"
 	"github.com/sturdyhttp/sturdy/middleware"
@@ -42,58 +42,103 @@ func TestClients(t *testing.T) {
 	}
 }
 
-// TestRestySameWorkLogsAsSturdy checks that resty doing sturdy's work
-// writes the completion line of sturdy's default stack: the same level,
-// message and fields.
-func TestRestySameWorkLogsAsSturdy(t *testing.T) {
+// TestRestySameWorkMatchesSturdy checks resty doing sturdy's work as the
+// benchmarks build it. It must set sturdy's timeout and auth headers. Its
+// completion line must match that of sturdy's default stack: the same
+// level, message and fields, in the same order and of the same JSON types.
+func TestRestySameWorkMatchesSturdy(t *testing.T) {
 	url := startHealthyServer(t) + "/api/products/4711"
-	var restyLog, sturdyLog bytes.Buffer
+	var lines bytes.Buffer
+	logOutput = &lines
+	defer func() { logOutput = io.Discard }()
 
-	rc := newRestySameWork(modeHealthy, clientOptions{}, zerolog.New(&restyLog).Level(zerolog.InfoLevel))
-	defer rc.closeIdle()
-	sc, err := sturdy.New(
-		sturdy.WithHeaderAuth(headerAuthID, headerAuthSignature),
-		sturdy.WithLogger(zerolog.New(&sturdyLog).Level(zerolog.InfoLevel)))
+	same, err := newClient(nameRestySameWork, modeHealthy, clientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sc.CloseIdleConnections()
+	defer same.closeIdle()
+	if got := same.resty.GetClient().Timeout; got != sturdy.DefaultTimeout {
+		t.Errorf("timeout: got %v, want %v", got, sturdy.DefaultTimeout)
+	}
+	for name, want := range map[string]string{
+		middleware.HeaderAuthID:        headerAuthID,
+		middleware.HeaderAuthSignature: headerAuthSignature,
+	} {
+		if got := same.resty.Header.Get(name); got != want {
+			t.Errorf("header %s: got %q, want %q", name, got, want)
+		}
+	}
 
-	if ok, err := rc.get(context.Background(), url, ""); !ok || err != nil {
-		t.Fatalf("resty: ok=%v, err=%v", ok, err)
+	stack, err := newClient(nameSturdy, modeHealthy, clientOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := sc.R().Get(url); err != nil {
-		t.Fatalf("sturdy: %v", err)
-	}
+	defer stack.closeIdle()
 
-	restyLine, sturdyLine := decodeLine(t, &restyLog), decodeLine(t, &sturdyLog)
-	if len(restyLine) != len(sturdyLine) {
-		t.Errorf("resty line %v, sturdy line %v: want the same fields", restyLine, sturdyLine)
+	if ok, err := same.get(context.Background(), url, ""); !ok || err != nil {
+		t.Fatalf("%s: ok=%v, err=%v", nameRestySameWork, ok, err)
 	}
-	for key, want := range sturdyLine {
-		got, ok := restyLine[key]
-		if !ok {
-			t.Errorf("resty line has no field %q", key)
+	sameKeys, sameFields := takeLine(t, &lines)
+	if ok, err := stack.get(context.Background(), url, ""); !ok || err != nil {
+		t.Fatalf("%s: ok=%v, err=%v", nameSturdy, ok, err)
+	}
+	stackKeys, stackFields := takeLine(t, &lines)
+
+	if !slices.Equal(sameKeys, stackKeys) {
+		t.Errorf("fields: resty wrote %v, sturdy %v", sameKeys, stackKeys)
+	}
+	for _, key := range stackKeys {
+		got, want := sameFields[key], stackFields[key]
+		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+			t.Errorf("field %q: resty wrote %T %v, sturdy %T %v", key, got, got, want, want)
 			continue
 		}
 		if key != middleware.FieldDuration && got != want {
 			t.Errorf("field %q: resty wrote %v, sturdy %v", key, got, want)
 		}
 	}
+	// zerolog writes durations in milliseconds by default.
+	timeoutMillis := float64(sturdy.DefaultTimeout / time.Millisecond)
+	for client, fields := range map[string]map[string]any{nameRestySameWork: sameFields, nameSturdy: stackFields} {
+		if d, ok := fields[middleware.FieldDuration].(float64); !ok || d <= 0 || d >= timeoutMillis {
+			t.Errorf("%s: duration %v, want milliseconds between 0 and %v", client, fields[middleware.FieldDuration], timeoutMillis)
+		}
+	}
 }
 
-// decodeLine decodes the only line in buf.
-func decodeLine(t *testing.T, buf *bytes.Buffer) map[string]any {
+// takeLine decodes the only log line in lines and empties it. It returns
+// the line's keys in order and its fields.
+func takeLine(t *testing.T, lines *bytes.Buffer) ([]string, map[string]any) {
 	t.Helper()
-	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
-	if len(lines) != 1 {
-		t.Fatalf("got %d log lines, want 1:\n%s", len(lines), buf.Bytes())
+	text := bytes.TrimSpace(lines.Bytes())
+	lines.Reset()
+	if len(text) == 0 {
+		t.Fatal("got no log line, want 1")
 	}
-	var fields map[string]any
-	if err := json.Unmarshal(lines[0], &fields); err != nil {
-		t.Fatalf("log line %q: %v", lines[0], err)
+	if n := bytes.Count(text, []byte("\n")) + 1; n != 1 {
+		t.Fatalf("got %d log lines, want 1:\n%s", n, text)
 	}
-	return fields
+
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("log line %s: want a JSON object (token %v, error %v)", text, tok, err)
+	}
+	var keys []string
+	fields := map[string]any{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("log line %s: %v", text, err)
+		}
+		key := tok.(string)
+		var value any
+		if err := dec.Decode(&value); err != nil {
+			t.Fatalf("log line %s, field %q: %v", text, key, err)
+		}
+		keys = append(keys, key)
+		fields[key] = value
+	}
+	return keys, fields
 }
 
 func TestPercentile(t *testing.T) {

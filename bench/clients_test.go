@@ -141,7 +141,7 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 			SetHeader(middleware.HeaderAuthSignature, headerAuthSignature)
 		return c, nil
 	case nameRestySameWork:
-		return newRestySameWork(m, opts, discardInfoLogger()), nil
+		return newRestySameWork(m, opts), nil
 	case nameSturdy, nameSturdyNoLog, nameSturdyNoBudget, nameSturdyAuthOnly:
 		return newSturdy(name, m, opts)
 	case nameRetryableHTTP:
@@ -152,18 +152,23 @@ func newClient(name string, m mode, opts clientOptions) (*client, error) {
 	return nil, fmt.Errorf("unknown client %q; use one of %v", name, faultClientNames)
 }
 
-// discardInfoLogger returns the logger of sturdy's default stack in these
-// benchmarks: Info level, written to io.Discard.
-func discardInfoLogger() zerolog.Logger {
-	return zerolog.New(io.Discard).Level(zerolog.InfoLevel)
+// logOutput receives the lines of the clients that log. It is io.Discard,
+// except in tests that read the lines.
+var logOutput io.Writer = io.Discard
+
+// infoLogger returns the logger of the clients that log, sturdy's default
+// stack and resty doing its work: Info level, written to logOutput.
+func infoLogger() zerolog.Logger {
+	return zerolog.New(logOutput).Level(zerolog.InfoLevel)
 }
 
 // newRestySameWork returns bare resty set up to do, by itself, the work
 // that sturdy's default stack does on a call that succeeds at once. It
 // sets sturdy's 30 s timeout and two auth headers, and an OnSuccess hook
-// writes the default stack's completion line to log: the same fields,
-// level and message.
-func newRestySameWork(m mode, opts clientOptions, log zerolog.Logger) *client {
+// writes the default stack's completion line to infoLogger: the same
+// fields, level and message.
+func newRestySameWork(m mode, opts clientOptions) *client {
+	log := infoLogger()
 	c := newResty(m, opts)
 	c.name = nameRestySameWork
 	c.resty.SetTimeout(sturdy.DefaultTimeout).
@@ -278,7 +283,7 @@ func newSturdy(name string, m mode, opts clientOptions) (*client, error) {
 	case nameSturdyAuthOnly:
 		options = append(options, sturdy.WithoutLogging(), sturdy.WithoutRetry())
 	default:
-		options = append(options, sturdy.WithLogger(discardInfoLogger()))
+		options = append(options, sturdy.WithLogger(infoLogger()))
 	}
 	if name == nameSturdyNoBudget {
 		options = append(options, sturdy.WithoutRetryBudget())

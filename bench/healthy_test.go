@@ -206,7 +206,7 @@ func BenchmarkChain(b *testing.B) {
 func newChainClient(b *testing.B, n int, rt http.RoundTripper) *client {
 	options := []sturdy.Option{
 		sturdy.WithHeaderAuth(headerAuthID, headerAuthSignature),
-		sturdy.WithLogger(discardInfoLogger()),
+		sturdy.WithLogger(infoLogger()),
 		sturdy.WithMiddleware(noopMiddleware(n)...),
 	}
 	if rt != nil {

@@ -271,8 +271,18 @@ func ownWorkSlower(r results) string {
 func estimateVsPaired(r results) string {
 	est, ok := estimatedRatio(r)
 	paired := pairedRatio(r, "seq", "sturdy")
-	if !ok || !paired.ok {
+	if !ok || !usableRatio(paired) {
 		return ""
+	}
+	if !hasInterval(paired) {
+		switch {
+		case roundRatio(est) < roundRatio(paired.center()):
+			return "In this run, the estimate from the in-memory CPU time comes out below the paired ratio."
+		case roundRatio(est) > roundRatio(paired.center()):
+			return "In this run, the estimate from the in-memory CPU time comes out above the paired ratio."
+		default:
+			return "In this run, the estimate from the in-memory CPU time equals the paired ratio."
+		}
 	}
 	switch {
 	case est < paired.summary.Lo:
@@ -288,29 +298,72 @@ func estimateVsPaired(r results) string {
 // default stack's work with the time goal and with the default stack.
 func sameWork(r results) string {
 	same, sturdy := pairedRatio(r, "seq", "resty-samework"), pairedRatio(r, "seq", "sturdy")
-	if !same.ok || !sturdy.ok {
+	if !usableRatio(same) || !usableRatio(sturdy) {
 		return ""
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "In this run, resty doing that work itself takes %.2f× bare resty, ", same.center())
+	b.WriteString(againstGoal(same))
+	b.WriteString(" ")
+
+	sameCenter, sturdyCenter := roundRatio(same.center()), roundRatio(sturdy.center())
 	switch {
-	case same.summary.Lo > timeGoal:
-		fmt.Fprintf(&b, "so that work alone costs more than the goal of %.2f× allows, beyond its interval. ", timeGoal)
-	case same.center() > timeGoal:
-		fmt.Fprintf(&b, "above the goal of %.2f×, but its interval includes the goal. ", timeGoal)
-	default:
-		fmt.Fprintf(&b, "within the goal of %.2f×. ", timeGoal)
-	}
-	switch {
+	case sturdyCenter == sameCenter:
+		fmt.Fprintf(&b, "The default stack takes %.2f× bare resty too.", sturdy.center())
+	case !hasInterval(same) || !hasInterval(sturdy):
+		verb := "longer"
+		if sturdyCenter < sameCenter {
+			verb = "less time"
+		}
+		fmt.Fprintf(&b, "The default stack takes %s, %.2f×, but without intervals, which need 6 rounds or more, the difference may be noise.", verb, sturdy.center())
 	case same.summary.Hi < sturdy.summary.Lo:
-		b.WriteString("The default stack takes longer than it, beyond both intervals.")
+		b.WriteString("The default stack takes longer than it, beyond the intervals of both.")
 	case same.summary.Lo > sturdy.summary.Hi:
-		b.WriteString("The default stack takes less time than it, beyond both intervals.")
+		b.WriteString("The default stack takes less time than it, beyond the intervals of both.")
 	default:
-		b.WriteString("The intervals of the two overlap, so they do not differ clearly.")
+		b.WriteString("The intervals of the default stack and of resty doing the same work overlap, so the two do not differ clearly.")
 	}
 	return b.String()
 }
+
+// againstGoal returns the end of sameWork's sentence: how the ratio s of
+// resty doing the default stack's work, and its interval where the run
+// has one, compare with timeGoal.
+func againstGoal(s stat) string {
+	above := roundRatio(s.center()) > timeGoal
+	switch {
+	case !hasInterval(s) && above:
+		return fmt.Sprintf("above the goal of %.2f×.", timeGoal)
+	case !hasInterval(s):
+		return fmt.Sprintf("within the goal of %.2f×.", timeGoal)
+	case roundRatio(s.summary.Lo) > timeGoal:
+		return fmt.Sprintf("so that work alone costs more than the goal of %.2f× allows, beyond its interval.", timeGoal)
+	case above:
+		return fmt.Sprintf("above the goal of %.2f×, but its interval includes the goal.", timeGoal)
+	case roundRatio(s.summary.Hi) > timeGoal:
+		return fmt.Sprintf("within the goal of %.2f×, but its interval reaches above the goal.", timeGoal)
+	default:
+		return fmt.Sprintf("within the goal of %.2f×, and so is its interval.", timeGoal)
+	}
+}
+
+// usableRatio reports whether s holds a ratio that can be printed and
+// compared: present, positive and finite.
+func usableRatio(s stat) bool {
+	c := s.center()
+	return s.ok && c > 0 && !math.IsInf(c, 0) && !math.IsNaN(c)
+}
+
+// hasInterval reports whether s has a finite confidence interval, which
+// benchstat gives from 6 samples on.
+func hasInterval(s stat) bool {
+	lo, hi := s.summary.Lo, s.summary.Hi
+	return s.ok && s.n >= 2 && !math.IsInf(lo, 0) && !math.IsInf(hi, 0) && !math.IsNaN(lo) && !math.IsNaN(hi)
+}
+
+// roundRatio rounds a ratio to the two decimals that the page prints, so
+// that a verdict never contradicts the figure next to it.
+func roundRatio(ratio float64) float64 { return math.Round(ratio*100) / 100 }
 
 // pairedRatio returns the ratio to resty of client in BenchmarkPaired,
 // which is 1 for resty itself.
@@ -368,6 +421,10 @@ func chainTable(r results) (table, string) {
 	if pm := r.get(chainName("paired", last), unitPerMiddleware); pm.ok {
 		sentence += fmt.Sprintf(" With %d middleware, the paired run puts the time of each at %s, %s in all.",
 			last, formatSeconds(pm.center()), formatSeconds(pm.center()*float64(last)))
+		if hasInterval(pm) && pm.summary.Lo <= 0 {
+			sentence += fmt.Sprintf(" Its interval, from %s to %s, includes 0, so in this run the cost of one middleware is too small to tell from the noise. It is at most %s.",
+				formatSeconds(pm.summary.Lo), formatSeconds(pm.summary.Hi), formatSeconds(pm.summary.Hi))
+		}
 	}
 	return t, sentence
 }
@@ -436,24 +493,25 @@ func faultTable(r results, benchmark, mode string, header []string, cells []cell
 // that the profile with logging off attributes to logging, or -1.
 func goals(r results, loggingAllocs int64) table {
 	t := table{Header: []string{"Goal", "Measured", "Met"}}
-	if paired := pairedRatio(r, "seq", "sturdy"); paired.ok {
+	if paired := pairedRatio(r, "seq", "sturdy"); usableRatio(paired) {
 		measured := fmt.Sprintf("%.2f× with paired requests", paired.center())
 		sturdySeq, restySeq := r.get(healthyName("seq", "sturdy"), unitTime), r.get(healthyName("seq", "resty"), unitTime)
-		if sturdySeq.ok && restySeq.ok {
+		if sturdySeq.ok && restySeq.ok && restySeq.center() > 0 {
 			measured += fmt.Sprintf(", %.2f× between separate runs", sturdySeq.center()/restySeq.center())
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("Default stack at most %.2f× bare resty in time, over loopback", timeGoal), measured, yesNo(paired.center() <= timeGoal)})
-		if same := pairedRatio(r, "seq", "resty-samework"); same.ok && same.center() > 0 {
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("Default stack at most %.2f× bare resty in time, over loopback", timeGoal),
+			measured, yesNo(roundRatio(paired.center()) <= timeGoal)})
+		if est, ok := estimatedRatio(r); ok {
+			t.Rows = append(t.Rows, []string{"The same, estimated from the in-memory CPU time",
+				fmt.Sprintf("%.2f×", est), "not the judge"})
+		}
+		if same := pairedRatio(r, "seq", "resty-samework"); usableRatio(same) {
 			t.Rows = append(t.Rows,
 				[]string{"For comparison: resty doing the default stack's work itself (30 s timeout, auth headers, completion line), over bare resty",
 					fmt.Sprintf("%.2f× with paired requests", same.center()), withinGoal(same.center())},
 				[]string{"For comparison: the default stack over resty doing the same work",
 					fmt.Sprintf("%.2f× with paired requests", paired.center()/same.center()), "not a goal"})
 		}
-	}
-	if est, ok := estimatedRatio(r); ok {
-		t.Rows = append(t.Rows, []string{"The same, estimated from the in-memory CPU time",
-			fmt.Sprintf("%.2f×", est), "not the judge"})
 	}
 	sturdyAllocs, restyAllocs := r.get(healthyName("seq", "sturdy"), unitAllocs), r.get(healthyName("seq", "resty"), unitAllocs)
 	if sturdyAllocs.ok && restyAllocs.ok {
@@ -480,9 +538,16 @@ func goals(r results, loggingAllocs int64) table {
 	// resty request in memory, the cheapest request that sturdy builds on.
 	perMiddleware, resty := r.get(chainName("paired", 64), unitPerMiddleware), r.get(healthyName("mem", "resty"), unitTime)
 	if perMiddleware.ok && resty.ok {
+		// Where the run gives an interval, its upper end is judged, because
+		// with few middleware the centre can sit in the noise around 0.
 		limit := resty.center() / 100
+		measured, judged := formatSeconds(perMiddleware.center())+" per middleware with 64, paired in memory", perMiddleware.center()
+		if hasInterval(perMiddleware) {
+			judged = perMiddleware.summary.Hi
+			measured += ", at most " + formatSeconds(judged) + " within its interval"
+		}
 		t.Rows = append(t.Rows, []string{"An extra middleware adds a small constant time: under 1% of a bare resty request in memory (" + formatSeconds(limit) + ")",
-			formatSeconds(perMiddleware.center()) + " per middleware with 64, paired in memory", yesNo(perMiddleware.center() < limit)})
+			measured, yesNo(judged < limit)})
 	}
 	return t
 }
@@ -523,7 +588,7 @@ const timeGoal = 1.05
 // withinGoal marks a comparison row of the time goal by whether its
 // ratio is within timeGoal.
 func withinGoal(ratio float64) string {
-	if ratio <= timeGoal {
+	if roundRatio(ratio) <= timeGoal {
 		return fmt.Sprintf("not a goal (within %.2f×)", timeGoal)
 	}
 	return fmt.Sprintf("not a goal (above %.2f×)", timeGoal)
