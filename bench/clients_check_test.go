@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,11 +46,22 @@ func TestClients(t *testing.T) {
 }
 
 // TestRestySameWorkMatchesSturdy checks resty doing sturdy's work as the
-// benchmarks build it. It must set sturdy's timeout and auth headers. Its
-// completion line must match that of sturdy's default stack: the same
-// level, message and fields, in the same order and of the same JSON types.
+// benchmarks build it, against sturdy's default stack. Both must send the
+// same auth headers, and the resty client must keep sturdy's timeout,
+// pool and lack of resty retries. Each call must write one completion
+// line like the default stack's: the same level, message and fields, in
+// the same order, of the same JSON types, with durations in the same unit.
 func TestRestySameWorkMatchesSturdy(t *testing.T) {
-	url := startHealthyServer(t) + "/api/products/4711"
+	var mu sync.Mutex
+	var received []http.Header
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		received = append(received, r.Header.Clone())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":4711}`)
+	}))
+	defer server.Close()
 	var lines bytes.Buffer
 	logOutput = &lines
 	defer func() { logOutput = io.Discard }()
@@ -57,53 +71,126 @@ func TestRestySameWorkMatchesSturdy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer same.closeIdle()
-	if got := same.resty.GetClient().Timeout; got != sturdy.DefaultTimeout {
-		t.Errorf("timeout: got %v, want %v", got, sturdy.DefaultTimeout)
-	}
-	for name, want := range map[string]string{
-		middleware.HeaderAuthID:        headerAuthID,
-		middleware.HeaderAuthSignature: headerAuthSignature,
-	} {
-		if got := same.resty.Header.Get(name); got != want {
-			t.Errorf("header %s: got %q, want %q", name, got, want)
-		}
-	}
-
 	stack, err := newClient(nameSturdy, modeHealthy, clientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stack.closeIdle()
 
-	if ok, err := same.get(context.Background(), url, ""); !ok || err != nil {
-		t.Fatalf("%s: ok=%v, err=%v", nameRestySameWork, ok, err)
-	}
-	sameKeys, sameFields := takeLine(t, &lines)
-	if ok, err := stack.get(context.Background(), url, ""); !ok || err != nil {
-		t.Fatalf("%s: ok=%v, err=%v", nameSturdy, ok, err)
-	}
-	stackKeys, stackFields := takeLine(t, &lines)
+	// Several calls, so that a client that logs only some of them fails.
+	const calls = 3
+	sameLines := callAndTakeLines(t, same, server.URL, calls, &lines)
+	stackLines := callAndTakeLines(t, stack, server.URL, calls, &lines)
 
-	if !slices.Equal(sameKeys, stackKeys) {
-		t.Errorf("fields: resty wrote %v, sturdy %v", sameKeys, stackKeys)
+	if same.name != nameRestySameWork {
+		t.Errorf("name: got %q, want %q", same.name, nameRestySameWork)
 	}
-	for _, key := range stackKeys {
-		got, want := sameFields[key], stackFields[key]
-		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
-			t.Errorf("field %q: resty wrote %T %v, sturdy %T %v", key, got, got, want, want)
-			continue
-		}
-		if key != middleware.FieldDuration && got != want {
-			t.Errorf("field %q: resty wrote %v, sturdy %v", key, got, want)
+	hc := same.resty.GetClient()
+	if hc.Timeout != sturdy.DefaultTimeout {
+		t.Errorf("timeout after the calls: got %v, want %v", hc.Timeout, sturdy.DefaultTimeout)
+	}
+	if same.resty.RetryCount != 0 {
+		t.Errorf("resty retries: got %d, want 0", same.resty.RetryCount)
+	}
+	if pool, ok := hc.Transport.(*http.Transport); !ok || pool.MaxIdleConnsPerHost != sturdy.DefaultPool.MaxIdleConnsPerHost {
+		t.Errorf("transport %T: want an *http.Transport with sturdy's pool", hc.Transport)
+	}
+	inMemory, err := newClient(nameRestySameWork, modeHealthy, clientOptions{transport: memoryTransport{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inMemory.resty.GetClient().Transport; got != (memoryTransport{}) {
+		t.Errorf("in-memory transport: got %T, want memoryTransport", got)
+	}
+
+	if len(received) != 2*calls {
+		t.Fatalf("server received %d requests, want %d", len(received), 2*calls)
+	}
+	for i := range calls {
+		for _, name := range []string{middleware.HeaderAuthID, middleware.HeaderAuthSignature} {
+			got, want := received[i].Values(name), received[calls+i].Values(name)
+			if !slices.Equal(got, want) || len(want) != 1 {
+				t.Errorf("call %d, header %s: resty sent %q, sturdy %q", i+1, name, got, want)
+			}
 		}
 	}
-	// zerolog writes durations in milliseconds by default.
+
+	for i := range calls {
+		sameLine, stackLine := sameLines[i], stackLines[i]
+		if !slices.Equal(sameLine.keys, stackLine.keys) {
+			t.Errorf("call %d, fields: resty wrote %v, sturdy %v", i+1, sameLine.keys, stackLine.keys)
+		}
+		for _, key := range stackLine.keys {
+			got, want := sameLine.fields[key], stackLine.fields[key]
+			if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+				t.Errorf("call %d, field %q: resty wrote %T %v, sturdy %T %v", i+1, key, got, got, want, want)
+				continue
+			}
+			if key != middleware.FieldDuration && got != want {
+				t.Errorf("call %d, field %q: resty wrote %v, sturdy %v", i+1, key, got, want)
+			}
+		}
+	}
+
+	// zerolog writes durations in milliseconds by default. Calls to the
+	// same server take about as long, so another unit, which differs by a
+	// factor of 1000 or more, shows in the ratio of the medians.
+	sameMillis, stackMillis := durations(t, sameLines), durations(t, stackLines)
 	timeoutMillis := float64(sturdy.DefaultTimeout / time.Millisecond)
-	for client, fields := range map[string]map[string]any{nameRestySameWork: sameFields, nameSturdy: stackFields} {
-		if d, ok := fields[middleware.FieldDuration].(float64); !ok || d <= 0 || d >= timeoutMillis {
-			t.Errorf("%s: duration %v, want milliseconds between 0 and %v", client, fields[middleware.FieldDuration], timeoutMillis)
+	for _, d := range append(slices.Clone(sameMillis), stackMillis...) {
+		if d <= 0 || d >= timeoutMillis {
+			t.Errorf("duration %v, want milliseconds between 0 and %v", d, timeoutMillis)
 		}
 	}
+	if ratio := median(sameMillis) / median(stackMillis); ratio > 100 || ratio < 0.01 {
+		t.Errorf("median duration: resty wrote %v, sturdy %v: want the same unit", median(sameMillis), median(stackMillis))
+	}
+}
+
+// logLine is one decoded log line: its keys in order and its fields.
+type logLine struct {
+	keys   []string
+	fields map[string]any
+}
+
+// callAndTakeLines makes n calls through c and returns the log line of
+// each. Every call must write exactly one line into lines.
+func callAndTakeLines(t *testing.T, c *client, url string, n int, lines *bytes.Buffer) []logLine {
+	t.Helper()
+	var out []logLine
+	for i := range n {
+		if ok, err := c.get(context.Background(), url, ""); !ok || err != nil {
+			t.Fatalf("%s, call %d: ok=%v, err=%v", c.name, i+1, ok, err)
+		}
+		keys, fields := takeLine(t, lines)
+		out = append(out, logLine{keys, fields})
+	}
+	return out
+}
+
+// durations returns the duration field of each line, which must be a
+// JSON number.
+func durations(t *testing.T, lines []logLine) []float64 {
+	t.Helper()
+	var out []float64
+	for _, line := range lines {
+		d, ok := line.fields[middleware.FieldDuration].(float64)
+		if !ok {
+			t.Fatalf("duration %v: want a JSON number", line.fields[middleware.FieldDuration])
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// median returns the median of values, which must not be empty.
+func median(values []float64) float64 {
+	sorted := slices.Sorted(slices.Values(values))
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // takeLine decodes the only log line in lines and empties it. It returns

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite, summarises it with benchstat, profiles
 # sturdy's healthy path, draws the charts and rewrites
-# docs/performance.md. Takes about 10 minutes on 2 cores with the
+# docs/performance.md. Takes 10 to 15 minutes on 2 cores with the
 # defaults below; set these variables to change them:
 #
 #   ROUNDS        rounds of the healthy-path and chain benchmarks (10)

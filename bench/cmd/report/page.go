@@ -362,8 +362,16 @@ func hasInterval(s stat) bool {
 }
 
 // roundRatio rounds a ratio to the two decimals that the page prints, so
-// that a verdict never contradicts the figure next to it.
-func roundRatio(ratio float64) float64 { return math.Round(ratio*100) / 100 }
+// that a verdict never contradicts the figure next to it. It rounds
+// through the printed text, because math.Round(ratio*100)/100 differs
+// from "%.2f" for values such as 1.055, which float64 holds just below.
+func roundRatio(ratio float64) float64 {
+	rounded, err := strconv.ParseFloat(fmt.Sprintf("%.2f", ratio), 64)
+	if err != nil {
+		return ratio
+	}
+	return rounded
+}
 
 // pairedRatio returns the ratio to resty of client in BenchmarkPaired,
 // which is 1 for resty itself.
@@ -421,9 +429,14 @@ func chainTable(r results) (table, string) {
 	if pm := r.get(chainName("paired", last), unitPerMiddleware); pm.ok {
 		sentence += fmt.Sprintf(" With %d middleware, the paired run puts the time of each at %s, %s in all.",
 			last, formatSeconds(pm.center()), formatSeconds(pm.center()*float64(last)))
-		if hasInterval(pm) && pm.summary.Lo <= 0 {
-			sentence += fmt.Sprintf(" Its interval, from %s to %s, includes 0, so in this run the cost of one middleware is too small to tell from the noise. It is at most %s.",
-				formatSeconds(pm.summary.Lo), formatSeconds(pm.summary.Hi), formatSeconds(pm.summary.Hi))
+		lo, hi := formatSeconds(pm.summary.Lo), formatSeconds(pm.summary.Hi)
+		switch {
+		case hasInterval(pm) && pm.summary.Hi < 0:
+			sentence += fmt.Sprintf(" Its interval, from %s to %s, lies below 0. A middleware cannot save time, so the difference is noise, and in this run the cost of one middleware is too small to measure.", lo, hi)
+		case hasInterval(pm) && pm.summary.Lo <= 0:
+			sentence += fmt.Sprintf(" Its interval, from %s to %s, includes 0, so in this run the cost of one middleware is too small to tell from the noise. The upper end of the interval is %s.", lo, hi, hi)
+		case !hasInterval(pm) && pm.center() <= 0:
+			sentence += " A middleware cannot save time, so a figure of 0 or below is noise, and in this run the cost of one middleware is too small to measure."
 		}
 	}
 	return t, sentence
@@ -510,7 +523,7 @@ func goals(r results, loggingAllocs int64) table {
 				[]string{"For comparison: resty doing the default stack's work itself (30 s timeout, auth headers, completion line), over bare resty",
 					fmt.Sprintf("%.2f× with paired requests", same.center()), withinGoal(same.center())},
 				[]string{"For comparison: the default stack over resty doing the same work",
-					fmt.Sprintf("%.2f× with paired requests", paired.center()/same.center()), "not a goal"})
+					fmt.Sprintf("%.2f×, the quotient of the two paired ratios", paired.center()/same.center()), "not a goal"})
 		}
 	}
 	sturdyAllocs, restyAllocs := r.get(healthyName("seq", "sturdy"), unitAllocs), r.get(healthyName("seq", "resty"), unitAllocs)
@@ -544,10 +557,13 @@ func goals(r results, loggingAllocs int64) table {
 		measured, judged := formatSeconds(perMiddleware.center())+" per middleware with 64, paired in memory", perMiddleware.center()
 		if hasInterval(perMiddleware) {
 			judged = perMiddleware.summary.Hi
-			measured += ", at most " + formatSeconds(judged) + " within its interval"
+			measured += ", with the upper end of its interval at " + formatSeconds(judged)
 		}
+		// Judged on the printed figures too, so that "86 ns" is never
+		// called under a limit printed as "86 ns".
+		under := judged < limit && formatSeconds(judged) != formatSeconds(limit)
 		t.Rows = append(t.Rows, []string{"An extra middleware adds a small constant time: under 1% of a bare resty request in memory (" + formatSeconds(limit) + ")",
-			measured, yesNo(judged < limit)})
+			measured, yesNo(under)})
 	}
 	return t
 }
@@ -562,7 +578,8 @@ func estimatedRatio(r results) (float64, bool) {
 	if !loop.ok || !sturdy.ok || !resty.ok || loop.center() == 0 {
 		return 0, false
 	}
-	return (loop.center() + sturdy.center() - resty.center()) / loop.center(), true
+	est := (loop.center() + sturdy.center() - resty.center()) / loop.center()
+	return est, est > 0 && !math.IsInf(est, 0) && !math.IsNaN(est)
 }
 
 // LoggingAllocations returns the allocations that the profile of sturdy

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -148,7 +151,7 @@ func TestGoalsOrder(t *testing.T) {
 	if got := rows[0][2]; got != "no" {
 		t.Errorf("time goal met: got %q, want no", got)
 	}
-	if got := rows[3][1]; got != "1.03× with paired requests" {
+	if got := rows[3][1]; got != "1.03×, the quotient of the two paired ratios" {
 		t.Errorf("default stack over resty doing the same work: got %q", got)
 	}
 }
@@ -161,13 +164,81 @@ func TestChainSentenceIntervalSpansZero(t *testing.T) {
 	}
 	r[chainName("paired", 64)] = map[string][]float64{unitPerMiddleware: {-6e-9, -1e-9, 3e-9, 4e-9, 8e-9, 10e-9}}
 	_, sentence := chainTable(r)
-	want := "Its interval, from -6.0 ns to 10 ns, includes 0, so in this run the cost of one middleware is too small to tell from the noise. It is at most 10 ns."
+	want := "Its interval, from -6.0 ns to 10 ns, includes 0, so in this run the cost of one middleware is too small to tell from the noise. The upper end of the interval is 10 ns."
 	if !strings.Contains(sentence, want) {
 		t.Errorf("sentence %q\nlacks %q", sentence, want)
 	}
 
 	r[chainName("paired", 64)] = map[string][]float64{unitPerMiddleware: rounds(6, 3e-9)}
-	if _, sentence := chainTable(r); strings.Contains(sentence, "includes 0") {
-		t.Errorf("sentence %q: the interval does not include 0", sentence)
+	if _, sentence := chainTable(r); strings.Contains(sentence, "includes 0") || strings.Contains(sentence, "noise") {
+		t.Errorf("sentence %q: the interval lies above 0", sentence)
+	}
+
+	r[chainName("paired", 64)] = map[string][]float64{unitPerMiddleware: {-6e-9, -5e-9, -4e-9, -3e-9, -2e-9, -2e-9}}
+	if _, sentence := chainTable(r); !strings.Contains(sentence, "Its interval, from -6.0 ns to -2.0 ns, lies below 0.") {
+		t.Errorf("sentence %q: want the interval below 0 named", sentence)
+	}
+
+	r[chainName("paired", 64)] = map[string][]float64{unitPerMiddleware: rounds(3, -3e-9)}
+	if _, sentence := chainTable(r); !strings.Contains(sentence, "a figure of 0 or below is noise") {
+		t.Errorf("sentence %q: want a figure below 0 without an interval called noise", sentence)
+	}
+}
+
+func TestRoundRatioMatchesPrint(t *testing.T) {
+	for _, ratio := range []float64{1.045, 1.05, 1.0504, 1.055, 1.065, 1.075, 1.0999} {
+		printed := fmt.Sprintf("%.2f", ratio)
+		if got := fmt.Sprintf("%.2f", roundRatio(ratio)); got != printed {
+			t.Errorf("roundRatio(%v) prints %s, want %s", ratio, got, printed)
+		}
+	}
+	if got := withinGoal(1.055); got != "not a goal (within 1.05×)" {
+		t.Errorf("withinGoal(1.055), printed as 1.05×: got %q", got)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	cases := []struct {
+		name   string
+		values []float64
+		want   string
+	}{
+		{"six rounds", []float64{1.0, 1.0, 1.1, 1.1, 1.2, 1.2}, "±"},
+		{"three rounds", rounds(3, 1.1), ""},
+		{"interval spans 0", []float64{-1, -1, 1, 2, 3, 4}, "(interval spans 0)"},
+		{"interval below 0", []float64{-6, -5, -4, -3, -2, -2}, "(interval below 0)"},
+	}
+	for _, c := range cases {
+		s := results{"b": {"u": c.values}}.get("b", "u")
+		if got := s.spread(); !strings.HasPrefix(got, c.want) || (c.want == "" && got != "") {
+			t.Errorf("%s: spread %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestGetSkipsNonFinite(t *testing.T) {
+	s := results{"b": {"u": {1, 2, math.NaN(), 3, math.Inf(1), 4, 5, 6}}}.get("b", "u")
+	if s.n != 6 {
+		t.Errorf("n = %d, want the 6 finite values", s.n)
+	}
+	if s.center() != 3.5 {
+		t.Errorf("median = %v, want 3.5", s.center())
+	}
+}
+
+func TestReadResultsTidiesZero(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chain.txt")
+	text := "BenchmarkChain/paired/middleware=64-2 \t 100 \t 5 ns/op \t 0 ns-per-middleware\n" +
+		"BenchmarkChain/paired/middleware=64-2 \t 100 \t 5 ns/op \t 4 ns-per-middleware\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := readResults(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r[chainName("paired", 64)][unitPerMiddleware]
+	if len(got) != 2 || got[0] != 0 || got[1] != 4e-9 {
+		t.Errorf("%s values %v, want [0 4e-09]", unitPerMiddleware, got)
 	}
 }

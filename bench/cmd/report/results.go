@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchunit"
 )
 
 // results contains every measurement of a run, by benchmark name without
@@ -33,7 +35,15 @@ func readResults(paths ...string) (results, error) {
 				out[name] = map[string][]float64{}
 			}
 			for _, v := range res.Values {
-				out[name][v.Unit] = append(out[name][v.Unit], v.Value)
+				value, unit := v.Value, v.Unit
+				if v.OrigUnit == "" {
+					// benchfmt keeps a value whose tidying changes nothing,
+					// such as 0 ns, under its original unit. Tidy the unit
+					// here, so that every round of a benchmark is found
+					// under the same unit.
+					value, unit = benchunit.Tidy(value, unit)
+				}
+				out[name][unit] = append(out[name][unit], value)
 			}
 		}
 		err = r.Err()
@@ -68,28 +78,36 @@ type stat struct {
 }
 
 // get returns the statistics of benchmark name in unit. Time is in the
-// unit "sec/op", as benchfmt tidies "ns/op".
+// unit "sec/op", as benchfmt tidies "ns/op". Values that are not finite
+// numbers are left out.
 func (r results) get(name, unit string) stat {
-	values := r[name][unit]
+	var values []float64
+	for _, v := range r[name][unit] {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			values = append(values, v)
+		}
+	}
 	if len(values) == 0 {
 		return stat{}
 	}
-	sample := benchmath.NewSample(append([]float64(nil), values...), &benchmath.DefaultThresholds)
+	sample := benchmath.NewSample(values, &benchmath.DefaultThresholds)
 	return stat{ok: true, n: len(values), summary: benchmath.AssumeNothing.Summary(sample, 0.95)}
 }
 
 func (s stat) center() float64 { return s.summary.Center }
 
 // spread returns the half-width of the confidence interval as "±4%", or
-// "" when there are too few samples for one. An interval that reaches
-// past zero has no percentage, so it is marked instead.
+// "" when there are too few samples for a finite one. An interval that
+// does not lie above zero has no percentage, so it is marked instead.
 func (s stat) spread() string {
-	if !s.ok || s.n < 2 {
+	if !hasInterval(s) {
 		return ""
 	}
-	pct := s.summary.PctRangeString()
-	if pct == "?" {
+	switch {
+	case s.summary.Hi < 0:
+		return "(interval below 0)"
+	case s.summary.Lo <= 0:
 		return "(interval spans 0)"
 	}
-	return "±" + pct
+	return "±" + s.summary.PctRangeString()
 }
