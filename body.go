@@ -28,29 +28,39 @@ type bufferedBody struct {
 	buf    *[]byte
 }
 
-// readFrom reads r to the end into a buffer from the pool.
-func (b *bufferedBody) readFrom(r io.Reader) error {
+// readFrom reads r into a buffer from the pool, to the end or, when limit
+// is above 0, until it holds limit+1 bytes. It reports whether it reached
+// the end. On an error it keeps nothing.
+func (b *bufferedBody) readFrom(r io.Reader, limit int64) (complete bool, err error) {
 	buf := bodyPool.Get().(*[]byte)
 	data := (*buf)[:0]
 	for {
+		if limit > 0 && int64(len(data)) > limit {
+			break
+		}
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
 		}
-		n, err := r.Read(data[len(data):cap(data)])
+		end := cap(data)
+		if limit > 0 {
+			end = int(min(int64(end), limit+1))
+		}
+		n, err := r.Read(data[len(data):end])
 		data = data[:len(data)+n]
 		if err == io.EOF {
+			complete = true
 			break
 		}
 		if err != nil {
 			*buf = data
 			putBuffer(buf)
-			return err
+			return false, err
 		}
 	}
 	*buf = data
 	b.buf = buf
 	b.reader.Reset(data)
-	return nil
+	return complete, nil
 }
 
 func (b *bufferedBody) Read(p []byte) (int, error) {
@@ -74,4 +84,28 @@ func putBuffer(buf *[]byte) {
 		*buf = (*buf)[:0]
 		bodyPool.Put(buf)
 	}
+}
+
+// prefixedBody is a response body whose start is buffered and whose rest
+// is still unread. Close closes the rest and releases the buffer.
+type prefixedBody struct {
+	buffered *bufferedBody
+	rest     io.ReadCloser
+}
+
+func (p *prefixedBody) Read(b []byte) (int, error) {
+	n, err := p.buffered.Read(b)
+	if err == io.EOF {
+		if n > 0 {
+			return n, nil
+		}
+		return p.rest.Read(b)
+	}
+	return n, err
+}
+
+func (p *prefixedBody) Close() error {
+	err := p.rest.Close()
+	p.buffered.Close()
+	return err
 }

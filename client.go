@@ -119,6 +119,11 @@ func (c *Client) R() *resty.Request { return c.resty.R() }
 // Resty returns the underlying resty client, for settings that sturdy has
 // no option for. Changing its transport, its timeout or its retry count
 // bypasses or duplicates the chain.
+//
+// NOTE: OnAfterResponse hooks added here do not run for a response whose
+// retries ran out, because the chain's own hook returns that failure
+// first and resty then stops. Use OnError, whose error is a
+// *resty.ResponseError that holds the response, to see such failures.
 func (c *Client) Resty() *resty.Client { return c.resty }
 
 // Chain returns the client's middleware chain. Changes to it apply from

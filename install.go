@@ -34,6 +34,16 @@ import (
 // Unless a request asks for the raw body or saves it to a file, the
 // Transport reads each final response body in full within its attempt, so
 // a body that breaks off mid-way is retried like any other network error.
+// With resty's response body limit set, it reads no more than the limit:
+// a longer body is handed on with the rest unread, and resty fails the
+// call with resty.ErrResponseBodyTooLarge.
+//
+// NOTE: resty stops running OnAfterResponse hooks at the first one that
+// returns an error, and the hook that Install adds returns the error of a
+// response whose retries ran out. Hooks added after Install therefore do
+// not run for such a response. Add them before Install, or observe
+// failures with resty's OnError hooks, whose error is a
+// *resty.ResponseError that holds the response.
 //
 // NOTE: resty runs response hooks only for parsed responses. With
 // SetDoNotParseResponse, a retryable status that ran out of retries is
@@ -57,64 +67,88 @@ func (c *Chain) Install(rc *resty.Client) error {
 		bufferBodies:   true,
 	})
 	hc.Timeout = 0
-	rc.OnBeforeRequest(markStreamedRequest)
+	rc.OnBeforeRequest(markRequest)
 	rc.OnAfterResponse(failedResponseHook)
 	return nil
 }
 
-// streamedKey marks, in a request's context, a request whose response
-// body resty hands to the caller unread, so the Transport must not read
-// it first.
-type streamedKey struct{}
+// bodyModeKey is the context key of the bodyMode of a request whose
+// response body the Transport must not read in full, or not past a limit.
+// Other requests carry no value.
+type bodyModeKey struct{}
 
-// markStreamedRequest marks the requests that ask for the raw body
-// (SetDoNotParseResponse) or save it to a file (SetOutput). The Transport
-// of an installed chain reads the body of every other response within its
-// attempt, so that the chain can retry a body that fails mid-way.
-func markStreamedRequest(c *resty.Client, r *resty.Request) error {
-	if streamsResponse(c, r) {
-		r.SetContext(context.WithValue(r.Context(), streamedKey{}, true))
+// bodyMode describes how resty will read a request's response body, for
+// the Transport of an installed chain.
+type bodyMode struct {
+	// streamed is set when resty hands the body to the caller unread, so
+	// the Transport must not read it first.
+	streamed bool
+	// limit is resty's response body limit in bytes, or 0 for none. The
+	// Transport reads no more than that, plus one byte, within the
+	// attempt, so that resty still fails the call at its limit.
+	limit int64
+}
+
+// markRequest records, in the request's context, how resty will read the
+// response body, for the requests that ask for the raw body
+// (SetDoNotParseResponse), save it to a file (SetOutput) or set a body
+// limit (SetResponseBodyLimit). The Transport of an installed chain reads
+// the body of every other response in full within its attempt, so that
+// the chain can retry a body that fails mid-way.
+//
+// NOTE: a hook that runs after this one, such as an OnBeforeRequest hook
+// added after Install, and that replaces the request's context with one
+// not derived from r.Context() drops the record. The body of such a
+// request is then read in full within the attempt.
+func markRequest(c *resty.Client, r *resty.Request) error {
+	if mode := requestBodyMode(c, r); mode != (bodyMode{}) {
+		r.SetContext(context.WithValue(r.Context(), bodyModeKey{}, mode))
 	}
 	return nil
 }
 
-// streamsResponse reports whether resty hands the response body to the
-// caller unread. resty v2 keeps these settings in unexported fields, so
-// they are read by reflection, through field indexes looked up once. When
-// a field cannot be found, the request counts as streamed, and its body
-// is left to the caller as net/http leaves it.
-func streamsResponse(c *resty.Client, r *resty.Request) bool {
-	f := restyFlags()
+// requestBodyMode returns how resty will read the response body of r.
+// resty v2 keeps these settings in unexported fields, so they are read by
+// reflection, through field indexes looked up once. When a field cannot
+// be found, the request counts as streamed, and its body is left to the
+// caller as net/http leaves it.
+func requestBodyMode(c *resty.Client, r *resty.Request) bodyMode {
+	f := restyFields()
 	if !f.ok {
-		return true
+		return bodyMode{streamed: true}
 	}
 	client := reflect.ValueOf(c).Elem()
 	request := reflect.ValueOf(r).Elem()
-	return client.FieldByIndex(f.clientNotParse).Bool() ||
-		request.FieldByIndex(f.requestNotParse).Bool() ||
-		request.FieldByIndex(f.requestSave).Bool()
+	return bodyMode{
+		streamed: client.FieldByIndex(f.clientNotParse).Bool() ||
+			request.FieldByIndex(f.requestNotParse).Bool() ||
+			request.FieldByIndex(f.requestSave).Bool(),
+		limit: max(request.FieldByIndex(f.requestBodyLimit).Int(), 0),
+	}
 }
 
-// restyFlagIndexes locates the fields that streamsResponse reads.
-type restyFlagIndexes struct {
-	clientNotParse, requestNotParse, requestSave []int
-	ok                                           bool
+// restyFieldIndexes locates the fields that requestBodyMode reads.
+type restyFieldIndexes struct {
+	clientNotParse, requestNotParse, requestSave, requestBodyLimit []int
+	ok                                                             bool
 }
 
-var restyFlags = sync.OnceValue(func() restyFlagIndexes {
-	find := func(t reflect.Type, name string) ([]int, bool) {
+var restyFields = sync.OnceValue(func() restyFieldIndexes {
+	find := func(t reflect.Type, name string, kind reflect.Kind) ([]int, bool) {
 		f, ok := t.FieldByName(name)
-		if !ok || f.Type.Kind() != reflect.Bool {
+		if !ok || f.Type.Kind() != kind {
 			return nil, false
 		}
 		return f.Index, true
 	}
-	var idx restyFlagIndexes
-	var ok1, ok2, ok3 bool
-	idx.clientNotParse, ok1 = find(reflect.TypeFor[resty.Client](), "notParseResponse")
-	idx.requestNotParse, ok2 = find(reflect.TypeFor[resty.Request](), "notParseResponse")
-	idx.requestSave, ok3 = find(reflect.TypeFor[resty.Request](), "isSaveResponse")
-	idx.ok = ok1 && ok2 && ok3
+	client, request := reflect.TypeFor[resty.Client](), reflect.TypeFor[resty.Request]()
+	var idx restyFieldIndexes
+	var ok1, ok2, ok3, ok4 bool
+	idx.clientNotParse, ok1 = find(client, "notParseResponse", reflect.Bool)
+	idx.requestNotParse, ok2 = find(request, "notParseResponse", reflect.Bool)
+	idx.requestSave, ok3 = find(request, "isSaveResponse", reflect.Bool)
+	idx.requestBodyLimit, ok4 = find(request, "responseBodyLimit", reflect.Int)
+	idx.ok = ok1 && ok2 && ok3 && ok4
 	return idx
 })
 

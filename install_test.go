@@ -60,6 +60,49 @@ func TestInstallReportsExhaustedRetriesAsError(t *testing.T) {
 	}
 }
 
+// TestInstallHooksOnExhaustedRetries pins what the docs say about resty's
+// hooks when retries run out: an OnAfterResponse hook added before
+// Install runs, one added after it does not, because resty stops at the
+// chain's hook, which returns the failure, and OnError receives the
+// response.
+func TestInstallHooksOnExhaustedRetries(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	mock.RegisterResponder("GET", apiURL, httpmock.NewStringResponder(503, "busy"))
+	rc := resty.New().SetTransport(mock)
+	var before, after int
+	rc.OnAfterResponse(func(*resty.Client, *resty.Response) error { before++; return nil })
+	chain, err := sturdy.NewChain(mustRetry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.Install(rc); err != nil {
+		t.Fatal(err)
+	}
+	rc.OnAfterResponse(func(*resty.Client, *resty.Response) error { after++; return nil })
+	var failedStatus int
+	rc.OnError(func(_ *resty.Request, err error) {
+		var re *resty.ResponseError
+		if errors.As(err, &re) {
+			failedStatus = re.Response.StatusCode()
+		}
+	})
+
+	_, err = rc.R().Get(apiURL)
+
+	if !errors.Is(err, sturdy.ErrRetriesExhausted) {
+		t.Fatalf("error: got %v, want ErrRetriesExhausted", err)
+	}
+	if before != 1 {
+		t.Errorf("hook added before Install ran %d times, want 1", before)
+	}
+	if after != 0 {
+		t.Errorf("hook added after Install ran %d times; the docs say it does not run, so update them", after)
+	}
+	if failedStatus != 503 {
+		t.Errorf("OnError saw status %d, want the response's 503", failedStatus)
+	}
+}
+
 func TestInstallMovesClientTimeoutToAttempts(t *testing.T) {
 	rc := resty.New().SetTimeout(250 * time.Millisecond)
 	if err := (&sturdy.Chain{}).Install(rc); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-resty/resty/v2"
 	"github.com/jarcoal/httpmock"
 	"github.com/rs/zerolog"
 
@@ -318,5 +319,132 @@ func TestMockTransportWithoutResponseRequest(t *testing.T) {
 	}
 	if got != "" {
 		t.Errorf("Authorization at the other host: got %q, want none", got)
+	}
+}
+
+// endlessBody writes a body of 32 KiB chunks until a write fails or stop
+// is closed, and counts the bytes it wrote.
+func endlessBody(written *atomic.Int64, stop <-chan struct{}) func(int64, http.ResponseWriter, *http.Request) {
+	return func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		chunk := []byte(strings.Repeat("x", 32<<10))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+func TestBodyLimitEndsEndlessBody(t *testing.T) {
+	var written atomic.Int64
+	stop := make(chan struct{})
+	srv := newLoopback(t, endlessBody(&written, stop))
+	defer close(stop)
+	// Short attempts, so that a client that reads past the limit fails
+	// within seconds instead of reading until the default timeout.
+	c := newFastClient(t, sturdy.WithTimeout(2*time.Second), sturdy.WithMaxRetries(1))
+
+	start := time.Now()
+	_, err := c.R().SetResponseBodyLimit(1024).Get(srv.URL)
+
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		t.Fatalf("Get: got %v, want resty.ErrResponseBodyTooLarge", err)
+	}
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("server requests: got %d, want 1", n)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Get took %v, want it to stop at the limit", d)
+	}
+	// The client stops reading at the limit; what the server wrote beyond
+	// it sits in the loopback socket buffers, a few MiB at most.
+	if w := written.Load(); w > 16<<20 {
+		t.Errorf("server wrote %d bytes for a 1 KiB limit", w)
+	}
+}
+
+func TestClientBodyLimitApplies(t *testing.T) {
+	var written atomic.Int64
+	stop := make(chan struct{})
+	srv := newLoopback(t, endlessBody(&written, stop))
+	defer close(stop)
+	c := newFastClient(t, sturdy.WithTimeout(2*time.Second), sturdy.WithMaxRetries(1))
+	c.Resty().SetResponseBodyLimit(4096)
+
+	_, err := c.R().Get(srv.URL)
+
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		t.Fatalf("Get: got %v, want resty.ErrResponseBodyTooLarge", err)
+	}
+	if n := srv.requests.Load(); n != 1 {
+		t.Errorf("server requests: got %d, want 1", n)
+	}
+}
+
+func TestBodyAtLimitIsRead(t *testing.T) {
+	body := strings.Repeat("b", 1024)
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, body)
+	})
+	c := newFastClient(t)
+
+	resp, err := c.R().SetResponseBodyLimit(1024).Get(srv.URL)
+	if err != nil {
+		t.Fatalf("Get at the limit: %v", err)
+	}
+	if resp.String() != body {
+		t.Errorf("body at the limit: got %d bytes, want %d", len(resp.Body()), len(body))
+	}
+
+	_, err = c.R().SetResponseBodyLimit(1023).Get(srv.URL)
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		t.Errorf("Get one byte over the limit: got %v, want resty.ErrResponseBodyTooLarge", err)
+	}
+}
+
+func TestBodyCutShortWithinLimitIsRetried(t *testing.T) {
+	srv := newLoopback(t, cutBody(2))
+	c := newFastClient(t)
+
+	resp, err := c.R().SetResponseBodyLimit(4096).Get(srv.URL)
+
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if resp.String() != "ok" {
+		t.Errorf("body: got %q, want ok", resp.String())
+	}
+	if n := srv.requests.Load(); n != 3 {
+		t.Errorf("server requests: got %d, want 3", n)
+	}
+}
+
+func TestBodyLimitOnExhaustedStatus(t *testing.T) {
+	body := strings.Repeat("e", 8192)
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, body)
+	})
+	c := newFastClient(t, sturdy.WithMaxRetries(1))
+
+	resp, err := c.R().SetResponseBodyLimit(100 << 10).Get(srv.URL)
+	var se *sturdy.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("Get under the limit: got %v, want a *sturdy.Error", err)
+	}
+	if resp.String() != body {
+		t.Errorf("body under the limit: got %d bytes, want %d", len(resp.Body()), len(body))
+	}
+
+	_, err = c.R().SetResponseBodyLimit(1024).Get(srv.URL)
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		t.Errorf("Get over the limit: got %v, want resty.ErrResponseBodyTooLarge", err)
 	}
 }

@@ -77,8 +77,8 @@ type Transport struct {
 	CredentialHosts []string
 
 	// bufferBodies is set by Install: the caller is resty, which reads
-	// each response body in full unless the request is marked as
-	// streamed.
+	// each response body in full, up to its limit, unless the request is
+	// marked as streamed.
 	bufferBodies bool
 
 	// timeouts keep the deadlines of the attempts, made on first use.
@@ -108,7 +108,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		start: time.Now(),
 	}
 	c.stripCredentials = t.leavesOrigin(req)
-	c.buffer = t.bufferBodies && req.Context().Value(streamedKey{}) == nil
+	if t.bufferBodies {
+		mode, _ := req.Context().Value(bodyModeKey{}).(bodyMode)
+		c.buffer, c.bufferLimit = !mode.streamed, mode.limit
+	}
 	if t.CallTimeout <= 0 {
 		return c.run()
 	}
@@ -174,6 +177,10 @@ type call struct {
 	// reads its final response's body itself, so a failure mid-body can
 	// be retried.
 	buffer bool
+	// bufferLimit, when above 0, is resty's response body limit: the
+	// attempt reads no more than that, plus one byte, and hands a longer
+	// body on with the rest unread.
+	bufferLimit int64
 
 	// stripCredentials is set for a redirect that leaves the origin of
 	// the first request: every attempt loses its sensitive headers.
@@ -568,7 +575,13 @@ func (c *call) setBody(req *http.Request, n int) error {
 // attempt's own.
 func (c *call) bufferBody(a *middleware.Attempt) {
 	body := a.Response.Body.(*attemptBody)
-	err := body.buffered.readFrom(body.ReadCloser)
+	complete, err := body.buffered.readFrom(body.ReadCloser, c.bufferLimit)
+	if err == nil && !complete {
+		// The body is longer than resty's limit. resty reads the buffered
+		// start and then the rest, and fails the call at its limit.
+		body.ReadCloser = &prefixedBody{buffered: &body.buffered, rest: body.ReadCloser}
+		return
+	}
 	body.ReadCloser.Close()
 	if err != nil {
 		body.release()
