@@ -170,6 +170,10 @@ type call struct {
 	start   time.Time
 	getBody func() (io.ReadCloser, error)
 	bodyLen int64 // length of a buffered body, or -1
+	// bufferLimit, when above 0, is resty's response body limit: the
+	// attempt reads no more than that, plus one byte, and hands a longer
+	// body on with the rest unread.
+	bufferLimit int64
 	records []AttemptRecord
 
 	// buffer is set when the caller reads every response body in full,
@@ -177,10 +181,6 @@ type call struct {
 	// reads its final response's body itself, so a failure mid-body can
 	// be retried.
 	buffer bool
-	// bufferLimit, when above 0, is resty's response body limit: the
-	// attempt reads no more than that, plus one byte, and hands a longer
-	// body on with the rest unread.
-	bufferLimit int64
 
 	// stripCredentials is set for a redirect that leaves the origin of
 	// the first request: every attempt loses its sensitive headers.
