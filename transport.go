@@ -174,7 +174,7 @@ type call struct {
 	// attempt reads no more than that, plus one byte, and hands a longer
 	// body on with the rest unread.
 	bufferLimit int64
-	records []AttemptRecord
+	records     []AttemptRecord
 
 	// buffer is set when the caller reads every response body in full,
 	// as resty does unless asked for the raw body. Each attempt then
