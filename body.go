@@ -41,9 +41,12 @@ func (b *bufferedBody) readFrom(r io.Reader, limit int64) (complete bool, err er
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
 		}
+		// Read no further than limit+1 bytes. The loop has stopped once
+		// len(data) passed limit, so limit+1 is within cap(data) here and
+		// cannot overflow.
 		end := cap(data)
-		if limit > 0 {
-			end = int(min(int64(end), limit+1))
+		if limit > 0 && limit < int64(end) {
+			end = int(limit) + 1
 		}
 		n, err := r.Read(data[len(data):end])
 		data = data[:len(data)+n]

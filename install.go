@@ -96,10 +96,11 @@ type bodyMode struct {
 // the body of every other response in full within its attempt, so that
 // the chain can retry a body that fails mid-way.
 //
-// NOTE: a hook that runs after this one, such as an OnBeforeRequest hook
-// added after Install, and that replaces the request's context with one
-// not derived from r.Context() drops the record. The body of such a
-// request is then read in full within the attempt.
+// NOTE: OnBeforeRequest hooks added after Install run after this one. A
+// body limit, SetOutput or SetDoNotParseResponse that such a hook sets is
+// not recorded, and a hook that replaces the request's context with one
+// not derived from r.Context() drops the record. The Transport then reads
+// that request's whole body within the attempt.
 func markRequest(c *resty.Client, r *resty.Request) error {
 	if mode := requestBodyMode(c, r); mode != (bodyMode{}) {
 		r.SetContext(context.WithValue(r.Context(), bodyModeKey{}, mode))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -446,5 +447,21 @@ func TestBodyLimitOnExhaustedStatus(t *testing.T) {
 	_, err = c.R().SetResponseBodyLimit(1024).Get(srv.URL)
 	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
 		t.Errorf("Get over the limit: got %v, want resty.ErrResponseBodyTooLarge", err)
+	}
+}
+
+func TestBodyLimitMaxIntReadsWholeBody(t *testing.T) {
+	srv := newLoopback(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	c := newFastClient(t)
+
+	resp, err := c.R().SetResponseBodyLimit(math.MaxInt).Get(srv.URL)
+
+	if err != nil {
+		t.Fatalf("Get with limit math.MaxInt: %v", err)
+	}
+	if resp.String() != "ok" {
+		t.Errorf("body: got %q, want ok", resp.String())
 	}
 }
