@@ -61,10 +61,9 @@ func TestInstallReportsExhaustedRetriesAsError(t *testing.T) {
 }
 
 // TestInstallHooksOnExhaustedRetries pins what the docs say about resty's
-// hooks when retries run out: an OnAfterResponse hook added before
-// Install runs, one added after it does not, because resty stops at the
-// chain's hook, which returns the failure, and OnError receives the
-// response.
+// hooks when retries run out. An OnAfterResponse hook added before
+// Install runs. One added after it does not, because resty stops at the
+// chain's hook, which returns the failure. OnError receives the response.
 func TestInstallHooksOnExhaustedRetries(t *testing.T) {
 	mock := httpmock.NewMockTransport()
 	mock.RegisterResponder("GET", apiURL, httpmock.NewStringResponder(503, "busy"))
