@@ -90,21 +90,16 @@ func putBuffer(buf *[]byte) {
 }
 
 // prefixedBody is a response body whose start is buffered and whose rest
-// is still unread. Close closes the rest and releases the buffer.
+// is still unread. It reads the buffered start, then the rest. Close
+// closes the rest and releases the buffer.
 type prefixedBody struct {
+	io.Reader
 	buffered *bufferedBody
 	rest     io.ReadCloser
 }
 
-func (p *prefixedBody) Read(b []byte) (int, error) {
-	n, err := p.buffered.Read(b)
-	if err == io.EOF {
-		if n > 0 {
-			return n, nil
-		}
-		return p.rest.Read(b)
-	}
-	return n, err
+func newPrefixedBody(buffered *bufferedBody, rest io.ReadCloser) *prefixedBody {
+	return &prefixedBody{Reader: io.MultiReader(buffered, rest), buffered: buffered, rest: rest}
 }
 
 func (p *prefixedBody) Close() error {

@@ -3,6 +3,7 @@ package sturdy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -40,19 +41,25 @@ func cutBody(n int64) func(int64, http.ResponseWriter, *http.Request) {
 }
 
 func TestBodyCutShortIsRetried(t *testing.T) {
-	srv := newLoopback(t, cutBody(2))
-	c := newFastClient(t)
+	// A body limit that the body stays within changes nothing: the body
+	// is still read within the attempt, and retried when cut short.
+	for _, limit := range []int{0, 4096} {
+		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
+			srv := newLoopback(t, cutBody(2))
+			c := newFastClient(t)
 
-	resp, err := c.R().Get(srv.URL)
+			resp, err := c.R().SetResponseBodyLimit(limit).Get(srv.URL)
 
-	if err != nil {
-		t.Fatalf("Get: %v", err)
-	}
-	if resp.String() != "ok" {
-		t.Errorf("body: got %q, want ok", resp.String())
-	}
-	if n := srv.requests.Load(); n != 3 {
-		t.Errorf("server requests: got %d, want 3", n)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if resp.String() != "ok" {
+				t.Errorf("body: got %q, want ok", resp.String())
+			}
+			if n := srv.requests.Load(); n != 3 {
+				t.Errorf("server requests: got %d, want 3", n)
+			}
+		})
 	}
 }
 
@@ -344,48 +351,48 @@ func endlessBody(written *atomic.Int64, stop <-chan struct{}) func(int64, http.R
 }
 
 func TestBodyLimitEndsEndlessBody(t *testing.T) {
-	var written atomic.Int64
-	stop := make(chan struct{})
-	srv := newLoopback(t, endlessBody(&written, stop))
-	defer close(stop)
-	// Short attempts, so that a client that reads past the limit fails
-	// within seconds instead of reading until the default timeout.
-	c := newFastClient(t, sturdy.WithTimeout(2*time.Second), sturdy.WithMaxRetries(1))
-
-	start := time.Now()
-	_, err := c.R().SetResponseBodyLimit(1024).Get(srv.URL)
-
-	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
-		t.Fatalf("Get: got %v, want resty.ErrResponseBodyTooLarge", err)
+	cases := []struct {
+		name  string
+		limit func(*sturdy.Client, *resty.Request) *resty.Request
+	}{
+		{"request limit", func(_ *sturdy.Client, r *resty.Request) *resty.Request {
+			return r.SetResponseBodyLimit(1024)
+		}},
+		{"client limit", func(c *sturdy.Client, r *resty.Request) *resty.Request {
+			c.Resty().SetResponseBodyLimit(1024)
+			return c.R()
+		}},
 	}
-	if n := srv.requests.Load(); n != 1 {
-		t.Errorf("server requests: got %d, want 1", n)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Get took %v, want it to stop at the limit", d)
-	}
-	// The client stops reading at the limit; what the server wrote beyond
-	// it sits in the loopback socket buffers, a few MiB at most.
-	if w := written.Load(); w > 16<<20 {
-		t.Errorf("server wrote %d bytes for a 1 KiB limit", w)
-	}
-}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var written atomic.Int64
+			stop := make(chan struct{})
+			srv := newLoopback(t, endlessBody(&written, stop))
+			defer close(stop)
+			// Short attempts, so that a client that reads past the limit
+			// fails within seconds instead of reading until the default
+			// timeout.
+			c := newFastClient(t, sturdy.WithTimeout(2*time.Second), sturdy.WithMaxRetries(1))
 
-func TestClientBodyLimitApplies(t *testing.T) {
-	var written atomic.Int64
-	stop := make(chan struct{})
-	srv := newLoopback(t, endlessBody(&written, stop))
-	defer close(stop)
-	c := newFastClient(t, sturdy.WithTimeout(2*time.Second), sturdy.WithMaxRetries(1))
-	c.Resty().SetResponseBodyLimit(4096)
+			start := time.Now()
+			_, err := tc.limit(c, c.R()).Get(srv.URL)
 
-	_, err := c.R().Get(srv.URL)
-
-	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
-		t.Fatalf("Get: got %v, want resty.ErrResponseBodyTooLarge", err)
-	}
-	if n := srv.requests.Load(); n != 1 {
-		t.Errorf("server requests: got %d, want 1", n)
+			if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+				t.Fatalf("Get: got %v, want resty.ErrResponseBodyTooLarge", err)
+			}
+			if n := srv.requests.Load(); n != 1 {
+				t.Errorf("server requests: got %d, want 1", n)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Get took %v, want it to stop at the limit", d)
+			}
+			// The client stops reading at the limit; what the server wrote
+			// beyond it sits in the loopback socket buffers, a few MiB at
+			// most.
+			if w := written.Load(); w > 16<<20 {
+				t.Errorf("server wrote %d bytes for a 1 KiB limit", w)
+			}
+		})
 	}
 }
 
@@ -407,23 +414,6 @@ func TestBodyAtLimitIsRead(t *testing.T) {
 	_, err = c.R().SetResponseBodyLimit(1023).Get(srv.URL)
 	if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
 		t.Errorf("Get one byte over the limit: got %v, want resty.ErrResponseBodyTooLarge", err)
-	}
-}
-
-func TestBodyCutShortWithinLimitIsRetried(t *testing.T) {
-	srv := newLoopback(t, cutBody(2))
-	c := newFastClient(t)
-
-	resp, err := c.R().SetResponseBodyLimit(4096).Get(srv.URL)
-
-	if err != nil {
-		t.Fatalf("Get: %v", err)
-	}
-	if resp.String() != "ok" {
-		t.Errorf("body: got %q, want ok", resp.String())
-	}
-	if n := srv.requests.Load(); n != 3 {
-		t.Errorf("server requests: got %d, want 3", n)
 	}
 }
 

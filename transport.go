@@ -579,7 +579,7 @@ func (c *call) bufferBody(a *middleware.Attempt) {
 	if err == nil && !complete {
 		// The body is longer than resty's limit. resty reads the buffered
 		// start and then the rest, and fails the call at its limit.
-		body.ReadCloser = &prefixedBody{buffered: &body.buffered, rest: body.ReadCloser}
+		body.ReadCloser = newPrefixedBody(&body.buffered, body.ReadCloser)
 		return
 	}
 	body.ReadCloser.Close()
